@@ -188,6 +188,8 @@ def prepare(proc_nb, rel, ctx, problems):
             if 'text/html' in data: data['text/html'] = _fix_links(_text(data['text/html']), ctx)
             for k in [k for k in data if k.startswith('application/')]: data.pop(k)
             if not data: continue
+            if t == 'execute_result' and not isinstance(o.get('execution_count'), int):
+                o['execution_count'] = c.get('execution_count') or 0   # pandoc's ipynb reader needs a number here
             outs.append(o)
         c['outputs'] = outs
         if c['source'].strip() or outs: cells.append(c)
