@@ -1,10 +1,10 @@
 """Short form of the two-process test (issue 7): `accelerate launch` starts two CPU processes (gloo) running the real
-`dlwalk train TASK` for one epoch. Checks: the command succeeds; both ranks print the same weights digest, and it is
+`dlwalk train TASK` for two epochs. Checks: the command succeeds; both ranks print the same weights digest, and it is
 the digest of the saved model; only rank 0 wrote into --out (every write, rename, mkdir and delete each rank makes
 is recorded by a Python audit hook); the history has one row per epoch (not one per rank) and run.json says
 world_size 2.
 
-Usage, from the repository root in a venv with accelerate: `python .ci/ddp_check.py [--task tabular] [--epochs 1]`.
+Usage, from the repository root in a venv with accelerate: `python .ci/ddp_check.py [--task tabular] [--epochs 2]`.
 Exit status 0 when every check passes; the output of the run is printed when one fails.
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time
@@ -35,7 +35,7 @@ if _out and _log and _rank is not None:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--task', default='tabular'); ap.add_argument('--epochs', type=int, default=1)
+    ap.add_argument('--task', default='tabular'); ap.add_argument('--epochs', type=int, default=2)  # 2: tabular's KeepBest picks an epoch
     ap.add_argument('--timeout', type=int, default=600)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
@@ -64,6 +64,7 @@ def main():
         if not problems:
             run = json.loads((out / 'run.json').read_text())
             if (run['world_size'], run['status']) != (2, 'complete'): problems.append(f"run.json: world_size {run['world_size']}, status {run['status']}")
+            import warnings; warnings.filterwarnings('ignore')
             import pandas as pd
             n = len(pd.read_csv(out / 'history.csv'))
             if n != a.epochs: problems.append(f'history.csv has {n} rows for {a.epochs} epoch(s)')
