@@ -63,6 +63,7 @@ pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])
 if A.smoke: sp = type(sp)(sp.train[::30], sp.valid, sp.test[::30])
 if A.n_train: sp = type(sp)(np.sort(np.random.default_rng(SEED).permutation(sp.train)[:A.n_train]), sp.valid, sp.test)
 (tr_t, tr_y), (va_t, va_y), (te_t, te_y) = pick(sp.train), pick(sp.valid), pick(sp.test)
+CLASSES = sorted(set(labels))  # both learners get all 10 classes (subsets may miss some)
 res, t_start = {}, time.perf_counter()
 log = lambda *a: print('#', f'{time.perf_counter() - t_start:.0f}s', *a, flush=True)
 
@@ -85,7 +86,8 @@ class TrainTimer(Callback):
 
 def run_dlwalk(train_idx, epochs, evaluate=True):
     seed_everything(SEED)
-    dls = HFDataLoaders.from_texts(texts, labels, (list(train_idx), list(sp.valid[:A.n_valid])), bs=BS, max_len=MAX_LEN)
+    dls = HFDataLoaders.from_texts(texts, labels, (list(train_idx), list(sp.valid[:A.n_valid])), bs=BS, max_len=MAX_LEN,
+                                   classes=CLASSES)
     seed_everything(SEED)
     learn = text_learner(dls)
     timer = TrainTimer()
@@ -97,7 +99,7 @@ def run_dlwalk(train_idx, epochs, evaluate=True):
 def run_trainer(train_idx, epochs, evaluate=True):
     from transformers import Trainer, TrainingArguments, DataCollatorWithPadding, TrainerCallback, get_linear_schedule_with_warmup
     tok = load_tokenizer()
-    classes = sorted(set(tr_y))
+    classes = CLASSES
     c2i = {c: i for i, c in enumerate(classes)}
     def ds(idx):
         ids = tokenize_texts(tok, [texts[i] for i in idx], MAX_LEN)
