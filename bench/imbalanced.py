@@ -78,10 +78,9 @@ per_seed = {st: tables[chosen[st]].attrs['runs'].query('strategy == @st')['macro
 for g in GROUPS:
     tt = [compare_strategies(data='seattle_weather', epochs=chosen[st], seeds=g, strategies=(st,), metrics=('macro_f1',),
                              log_skewed=LOG_SKEWED) for st in ('plain', b_f1['strategy'])]
-    r = [t.iloc[0] for t in tt]
     for st, t in zip(('plain', b_f1['strategy']), tt): per_seed[st] += t.attrs['runs']['macro_f1'].tolist()
-    m, sp = float(r[1]['macro_f1'] - r[0]['macro_f1']), float(r[0]['macro_f1_std'] + r[1]['macro_f1_std'])
-    other.append(dict(seeds=list(g), plain=float(r[0]['macro_f1']), best=float(r[1]['macro_f1']), margin=m, spread=sp, beats=m > sp))
+    o = best_strategy(pd.DataFrame([t.iloc[0] for t in tt]), 'macro_f1')  # the same margin and spread as the target's
+    other.append(dict(seeds=list(g), plain=o['baseline_value'], best=o['value'], margin=o['margin'], spread=o['spread'], beats=o['beats']))
 print(f"macro_f1, {b_f1['strategy']} vs plain at the same epochs, other seed groups (not used for any choice):")
 for o in other: print(f"  seeds {o['seeds']}: {o['best']:.3f} vs {o['plain']:.3f}: margin {o['margin']:+.3f}, spread {o['spread']:.3f} -> {'beats' if o['beats'] else 'within the spread'}")
 d = np.array(per_seed[b_f1['strategy']]) - np.array(per_seed['plain'])  # paired by seed: same seed, split and epochs as chosen

@@ -41,9 +41,9 @@ def main():
             res[task] = {'status': t.get('status'), 'value': None}
             continue
         hib, v, b = t.get('higher_is_better', True), t['value'], t.get('baseline_value')
-        ok = b is None or (v >= b if hib else v <= b)
-        margin = None if b is None else (v - b if hib else b - v)
-        wall = t.get('wall_s') or t.get('time_s')
+        margin = t.get('margin')  # dlwalk walk's: value minus baseline, sign flipped when lower is better
+        ok = margin is None or margin >= 0
+        wall = t['wall_s']
         rows.append((task, f"{t['metric']} {v:.4f}", f"{t['baseline']} {b:.4f}" if b is not None else '',
                      '' if margin is None else f'{margin:+.4f}', f'{wall:.1f} s', 'yes' if ok else 'NO',
                      ' '.join(f'{k}={x}' for k, x in (t.get('settings') or {}).items())))
@@ -60,15 +60,13 @@ def main():
     for row in [hdr] + rows: print('  '.join(str(c).ljust(n) for c, n in zip(row, w)).rstrip())
     print(f"total wall time {total:.1f} s (target < {TARGET_S} s): {'met' if res['under_target'] else 'MISSED'}; CPU time {cpu:.1f} s; "
           f"every task at or above its baseline: {'yes' if res['all_at_or_above_baseline'] else 'NO'}")
-    import torch
     from dlwalk.core import device_report
     rep = device_report('cpu')
-    threads = torch.get_num_threads()
     print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, Python {platform.python_version()}, "
-          f"torch {rep['torch_version']}, {threads} torch thread(s) (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}); "
+          f"torch {rep['torch_version']}, {rep['cpu_threads']} torch thread(s) (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}); "
           f"load average at start {load0[0]:.1f}, at end {load1[0]:.1f} (1 min)")
     res['machine'] = dict(cpu=rep['name'], cores=rep['cpu_count'], memory_gb=round(rep['total_memory_gb']), torch=rep['torch_version'],
-                          torch_threads=threads, load_start=round(load0[0], 2), load_end=round(load1[0], 2))
+                          torch_threads=rep['cpu_threads'], load_start=round(load0[0], 2), load_end=round(load1[0], 2))
     print(json.dumps(res))
 
 if __name__ == '__main__': main()
