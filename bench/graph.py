@@ -97,10 +97,10 @@ best = max(['gcn', 'gat', 'sage', 'gin'], key=lambda a: res[a]['r2'])
 model_p, wall_p, cpu_p = fit_plain(best, EPOCHS)
 plain_r2 = r2_score(y_te, predict(model_p))
 pairs = [(res[best]['cpu_s'], cpu_p, res[best]['time_s'], wall_p)]
-SHORT, PAIRS = EPOCHS, 4  # full-length pairs: a fit's fixed start-up cost would weigh more in short fits than in real ones
+PAIRS = 4  # full-length pairs (EPOCHS each): a fit's fixed start-up cost would weigh more in short fits than in real ones
 for i in range(PAIRS):  # alternate which side runs first
-    if i % 2: _, wp, cp = fit_plain(best, SHORT); _, wd, cd = fit_dlwalk(best, SHORT)
-    else: _, wd, cd = fit_dlwalk(best, SHORT); _, wp, cp = fit_plain(best, SHORT)
+    if i % 2: _, wp, cp = fit_plain(best, EPOCHS); _, wd, cd = fit_dlwalk(best, EPOCHS)
+    else: _, wd, cd = fit_dlwalk(best, EPOCHS); _, wp, cp = fit_plain(best, EPOCHS)
     pairs.append((cd, cp, wd, wp))
 cpu_ratios = [a / b for a, b, _, _ in pairs]
 wall_ratios = [c / d for _, _, c, d in pairs]
@@ -115,7 +115,7 @@ hdr = ('model', 'test R2', 'test MAE', 'train time', 'notes')
 w = [max(len(str(r[i])) for r in rows_out + [hdr]) for i in range(5)]
 for r in [hdr] + rows_out: print('  '.join(f'{str(c):<{w[i]}}' for i, c in enumerate(r)))
 print(f'overhead dlwalk/plain ({best}): cpu-time ratios {", ".join(f"{x:.3f}" for x in cpu_ratios)} '
-      f'(the {EPOCHS}-epoch fit above and a plain loop, then {len(pairs)-1} interleaved {SHORT}-epoch pairs, alternating which runs first); wall ratios {", ".join(f"{x:.3f}" for x in wall_ratios)}; '
+      f'(the {EPOCHS}-epoch fit above and a plain loop, then {len(pairs)-1} more interleaved pairs of the same length, alternating which runs first); wall ratios {", ".join(f"{x:.3f}" for x in wall_ratios)}; '
       f'median cpu ratio {overhead:.3f}')
 print(f'targets: best GNN R2 >= 0.97: {res[best]["r2"] >= 0.97}; best GNN MAE < forest MAE: {res[best]["mae"] < rf_mae}; '
       f'overhead <= 1.15: {overhead <= 1.15}; total bench time {time.perf_counter() - t_start:.0f} s')
