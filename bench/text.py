@@ -10,8 +10,8 @@ shared split 60/20/20, seed 42; everything offline).
 What "the same" means, item by item (so the comparison is honest):
 - model: load_hf_classifier(None, classes): the same AutoModelForSequenceClassification, same seed for the new head.
 - data: the same token ids (dlwalk.text.tokenize_texts, max_len tokens), dynamic padding, batches grouped by length
-  (dlwalk's LengthGroupedDL, and Trainer's train_sampling_strategy='group_by_length': the same algorithm, mega-batches
-  of 50 batches sorted by length), drop_last on both; shuffling RNGs differ (fastai's vs torch's), as any two
+  (dlwalk's LengthGroupedDL, and Trainer's train_sampling_strategy='group_by_length': mega-batches of 50 batches
+  sorted by length; Trainer also moves the batch with the longest text to the front, dlwalk does not), drop_last on both; shuffling RNGs differ (fastai's vs torch's), as any two
   libraries' would.
 - optimiser: Adam with decoupled weight decay (fastai Adam / torch AdamW: betas 0.9/0.999, eps 1e-8, no weight
   decay), gradient-norm clipping at 1.
@@ -37,7 +37,7 @@ from fastai.callback.core import Callback
 from dlwalk.core import seed_everything, device_report
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.text import (HFDataLoaders, text_learner, text_evaluate, tfidf_baseline, tfidf_evaluate, load_tokenizer,
-                         load_hf_classifier, tokenize_texts, hf_splitter, head_lrs, pad_collate, DEFAULT_MODEL, TEXT_DEFAULTS)
+                         load_hf_classifier, tokenize_texts, hf_splitter, head_lrs, _head_lrs, pad_collate, DEFAULT_MODEL, TEXT_DEFAULTS)
 
 warnings.filterwarnings('ignore')
 D = TEXT_DEFAULTS
@@ -99,8 +99,7 @@ def run_dlwalk(train_idx, epochs, evaluate=True):
 def run_trainer(train_idx, epochs, evaluate=True):
     from transformers import Trainer, TrainingArguments, DataCollatorWithPadding, TrainerCallback, get_linear_schedule_with_warmup
     tok = load_tokenizer()
-    classes = CLASSES
-    c2i = {c: i for i, c in enumerate(classes)}
+    c2i = {c: i for i, c in enumerate(CLASSES)}
     def ds(idx):
         ids = tokenize_texts(tok, [texts[i] for i in idx], MAX_LEN)
         return [dict(input_ids=o, attention_mask=[1] * len(o), labels=c2i[labels[i]]) for o, i in zip(ids, idx)]
@@ -111,9 +110,9 @@ def run_trainer(train_idx, epochs, evaluate=True):
         def on_epoch_end(self, args, state, control, **kw): self.t += time.perf_counter() - self.t0
     timer = Timer()
     seed_everything(SEED)
-    model = load_hf_classifier(None, classes)
+    model = load_hf_classifier(None, CLASSES)
     groups = hf_splitter(model)  # the same parameter groups as dlwalk's, with the same lrs
-    lrs = [LR] * (len(groups) - 1) + [LR * HEAD_MULT]
+    lrs = _head_lrs(len(groups), LR, HEAD_MULT)  # the rule of dlwalk's head_lrs
     opt = torch.optim.AdamW([dict(params=g, lr=l) for g, l in zip(groups, lrs)], betas=(0.9, 0.999), eps=1e-8, weight_decay=0.)
     steps = (len(train_ds) // BS) * epochs
     sched = get_linear_schedule_with_warmup(opt, math.ceil(WARMUP * steps), steps)
@@ -125,7 +124,7 @@ def run_trainer(train_idx, epochs, evaluate=True):
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, data_collator=DataCollatorWithPadding(tok),
                       optimizers=(opt, sched), callbacks=[timer])
     trainer.train()
-    n = (len(train_ds) // BS) * BS * epochs
+    n = steps * BS
     ev = {}
     if evaluate:
         from sklearn.metrics import accuracy_score, f1_score
@@ -162,7 +161,7 @@ res.update(ft_samples_per_s=statistics.median(r_ft), hf_samples_per_s=statistics
 
 rep = device_report()
 print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, torch {rep['torch_version']}, "
-      f"{torch.get_num_threads()} threads; load average at end {os.getloadavg()[0]:.1f} (shared machine)")
+      f"{torch.get_num_threads()} threads; load average at end {res['load_avg_end']:.1f} (shared machine)")
 print(f"data: stdlib_docs, train {len(sp.train)}, test {len(sp.test)}; {EPOCHS} epochs, bs {BS}, lr {LR:g} (head x{HEAD_MULT:g}), "
       f"warm-up {WARMUP:.0%}, max_len {MAX_LEN}{' (SMOKE: numbers meaningless)' if A.smoke else ''}")
 tab = [('case', 'accuracy', 'macro-F1', 'train samples/s', 'note'),
