@@ -58,7 +58,8 @@ _argv:list = []  # the arguments `main` received, recorded in a run's command.tx
 def _user_errors():
     "The exceptions that mean 'the user can fix this' (imported lazily: they live in heavy modules)."
     from dlwalk.train import UsageError
-    from dlwalk.export import ModelFileError, TaskNotAvailable
+    from dlwalk.export import ModelFileError
+    from dlwalk.task import TaskNotAvailable
     from dlwalk.core import DeviceError
     return (UsageError, ModelFileError, TaskNotAvailable, DeviceError)
 

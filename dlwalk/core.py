@@ -12,7 +12,8 @@ import torch
 # %% auto #0
 __all__ = ['DeviceError', 'available_devices', 'default_device', 'DeviceReport', 'device_report', 'seed_everything',
            'BenchResult', 'benchmark', 'dot_loop', 'matmul_timings', 'amp_dtype', 'auto_amp', 'AdamW_torch',
-           'find_max_batch_size']
+           'find_max_batch_size', 'InputError', 'ColumnError', 'MissingInputError', 'to_plain', 'atomic_write',
+           'unwrap_model']
 
 # %% ../nbs/00_core.ipynb #c0d1e7b2
 class DeviceError(RuntimeError):
@@ -275,3 +276,48 @@ def find_max_batch_size(model:torch.nn.Module, # the model to fit, moved to `dev
         if fits(mid): good = mid
         else: bad = mid
     return good
+
+# %% ../nbs/00_core.ipynb #94e048b7
+class InputError(ValueError):
+    "Bad input found at a public boundary; the message names the problem and the fix."
+
+class ColumnError(InputError, KeyError):
+    "A column (or key) the input needs is missing."
+    def __str__(self): return str(self.args[0]) if self.args else ''
+
+class MissingInputError(InputError, FileNotFoundError):
+    "A file or folder the input names does not exist."
+
+# %% ../nbs/00_core.ipynb #e814705d
+def to_plain(o, # a value made of dicts, lists, numbers, strings, numpy/torch scalars or arrays, paths
+            ):
+    "`o` with numpy/torch scalars and arrays, tuples, paths and `L` turned into plain JSON types (raises `TypeError` on anything else)."
+    if isinstance(o, dict): return {str(k): to_plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [to_plain(v) for v in o]
+    if o is None or isinstance(o, (bool, int, float, str)): return o
+    if hasattr(o, 'tolist'): return to_plain(o.tolist())  # numpy / torch scalars and arrays
+    if isinstance(o, os.PathLike): return str(o)
+    if hasattr(o, '__iter__') and not isinstance(o, (bytes, bytearray)) and hasattr(o, '__len__'): return [to_plain(v) for v in o]  # fastcore's L
+    raise TypeError(f"only plain JSON values can be saved; got {type(o).__name__}: {o!r:.80}")
+
+# %% ../nbs/00_core.ipynb #ad4abac9
+def atomic_write(path, # the file to (re)write
+                 write, # `write(tmp_path)` writes the whole content to the temporary path it is given
+                ):
+    "Call `write(tmp_path)`, flush it to disk, then rename it onto `path`; on failure `path` keeps its old content."
+    from pathlib import Path
+    path = Path(path)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        write(tmp)
+        with open(tmp, 'rb') as f: os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    return path
+
+# %% ../nbs/00_core.ipynb #bc87259f
+def unwrap_model(model:torch.nn.Module, # a module, possibly wrapped by `DistributedDataParallel` / `DataParallel`
+                ) -> torch.nn.Module:
+    "The plain module inside a `DistributedDataParallel` / `DataParallel` wrapper (or `model` itself)."
+    return model.module if isinstance(model, (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)) else model

@@ -4,61 +4,16 @@
 
 # %% ../nbs/08_export.ipynb #cff4b9ba
 from __future__ import annotations
-import importlib, json, os, time, zipfile
+import json, os, time, zipfile
 from pathlib import Path
-from types import SimpleNamespace
 from . import __version__
+from .core import to_plain, atomic_write, unwrap_model
+from .task import get_task
 
 # %% auto #0
-__all__ = ['TASK_NAMES', 'FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'RECIPE', 'PICKLE_SUFFIXES',
-           'TaskNotAvailable', 'register_task', 'get_task', 'available_tasks', 'ModelFileError', 'NotAModelError',
-           'UnsafeModelError', 'IncompatibleModelError', 'save_model', 'find_pickles', 'read_model_info', 'load_model']
-
-# %% ../nbs/08_export.ipynb #a558746d
-TASK_NAMES = ('vision', 'tabular', 'graph', 'text')
-_PROTOCOL = ('train', 'recipe', 'from_recipe', 'predict')
-_TASKS:dict = {}
-
-class TaskNotAvailable(LookupError):
-    "The task's module is not installed here or does not expose the task protocol yet."
-
-def register_task(name:str, # the task name used by `dlwalk train NAME` and written in model files
-                  module=None, # an object with `NAME_train`, `NAME_recipe`, `NAME_from_recipe`, `NAME_predict`
-                  *,
-                  train=None, # `NAME_train`; None takes it from `module`
-                  recipe=None, # `NAME_recipe`; None takes it from `module`
-                  from_recipe=None, # `NAME_from_recipe`; None takes it from `module`
-                  predict=None, # `NAME_predict`; None takes it from `module`
-                 ):
-    "Register a task implemented outside `dlwalk.<name>` (a plug-in, or a small task in a test)."
-    fns = dict(train=train, recipe=recipe, from_recipe=from_recipe, predict=predict)
-    f = {k: fns[k] if fns[k] is not None else getattr(module, f'{name}_{k}', None) for k in _PROTOCOL}
-    missing = [k for k, v in f.items() if v is None]
-    if missing: raise TypeError(f"task {name!r} lacks {', '.join(f'{name}_{k}' for k in missing)}")
-    _TASKS[name] = SimpleNamespace(name=name, **f)
-    return _TASKS[name]
-
-def get_task(name:str, # vision, tabular, graph, text, or a registered task
-            ) -> SimpleNamespace:
-    "The task `name` as a namespace with `train`, `recipe`, `from_recipe` and `predict`."
-    if name in _TASKS: return _TASKS[name]
-    if name not in TASK_NAMES:
-        raise TaskNotAvailable(f"unknown task {name!r}; choose from: {', '.join(list(TASK_NAMES) + [t for t in _TASKS if t not in TASK_NAMES])}")
-    try: mod = importlib.import_module(f'dlwalk.{name}')
-    except ModuleNotFoundError as e:
-        if e.name != f'dlwalk.{name}': raise
-        raise TaskNotAvailable(f"task {name!r} is not available yet in dlwalk {__version__}: the module dlwalk.{name} is missing") from None
-    missing = [f'{name}_{k}' for k in _PROTOCOL if not hasattr(mod, f'{name}_{k}')]
-    if missing: raise TaskNotAvailable(f"task {name!r} is not available yet: dlwalk.{name} lacks {', '.join(missing)}")
-    return SimpleNamespace(name=name, **{k: getattr(mod, f'{name}_{k}') for k in _PROTOCOL})
-
-def available_tasks() -> list[str]:
-    "The built-in and registered tasks whose modules expose the whole protocol here."
-    out = []
-    for t in list(TASK_NAMES) + [t for t in _TASKS if t not in TASK_NAMES]:
-        try: get_task(t); out.append(t)
-        except TaskNotAvailable: pass
-    return out
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'RECIPE', 'PICKLE_SUFFIXES', 'ModelFileError',
+           'NotAModelError', 'UnsafeModelError', 'IncompatibleModelError', 'save_model', 'find_pickles',
+           'read_model_info', 'load_model']
 
 # %% ../nbs/08_export.ipynb #cf3c49b1
 FORMAT, FORMAT_VERSION = 'dlwalk-model', 1
@@ -74,30 +29,6 @@ class UnsafeModelError(ModelFileError):
 class IncompatibleModelError(ModelFileError):
     "The model file was written in a format this dlwalk does not read."
 
-def _plain(o):
-    "`o` with numpy scalars/arrays and tuples turned into plain JSON types (raises on anything else)."
-    if isinstance(o, dict): return {str(k): _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_plain(v) for v in o]
-    if o is None or isinstance(o, (bool, int, float, str)): return o
-    if hasattr(o, 'tolist'): return _plain(o.tolist())  # numpy / torch scalars and arrays
-    if isinstance(o, Path): return str(o)
-    if hasattr(o, '__iter__') and not isinstance(o, (bytes, bytearray)) and hasattr(o, '__len__'): return [_plain(v) for v in o]  # fastcore's L
-    raise TypeError(f"the recipe must hold only plain JSON values; got {type(o).__name__}: {o!r:.80}")
-
-def _atomic_write(path:Path, write):
-    "Call `write(tmp_path)`, flush it to disk, then rename it onto `path`."
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        write(tmp)
-        with open(tmp, 'rb') as f: os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-
-def _unwrap(model):
-    "The plain module inside a `DistributedDataParallel` / `DataParallel` wrapper."
-    return getattr(model, 'module', model)
-
 # %% ../nbs/08_export.ipynb #210d37e5
 def save_model(learn, # a trained fastai `Learner`
                path:str|Path, # the model folder (created if missing)
@@ -111,15 +42,15 @@ def save_model(learn, # a trained fastai `Learner`
     if recipe is None:
         if task is None: raise ValueError("pass task= (e.g. 'tabular') or recipe=")
         recipe = get_task(task).recipe(learn)
-    recipe = _plain(recipe)
+    recipe = to_plain(recipe)
     task = task or recipe.get('task')
     if not task: raise ValueError("the recipe has no 'task' entry; pass task=")
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     meta = dict(format=FORMAT, format_version=FORMAT_VERSION, dlwalk_version=__version__, task=task,
                 torch_version=torch.__version__.split('+')[0], saved=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-                recipe=recipe, info=_plain(info or {}))
-    _atomic_write(path / WEIGHTS, lambda p: safetensors.torch.save_model(_unwrap(learn.model), str(p), metadata={'format': FORMAT}))
-    _atomic_write(path / RECIPE, lambda p: p.write_text(json.dumps(meta, indent=1)))
+                recipe=recipe, info=to_plain(info or {}))
+    atomic_write(path / WEIGHTS, lambda p: safetensors.torch.save_model(unwrap_model(learn.model), str(p), metadata={'format': FORMAT}))
+    atomic_write(path / RECIPE, lambda p: p.write_text(json.dumps(meta, indent=1)))
     return path
 
 # %% ../nbs/08_export.ipynb #1e422ae3
@@ -207,7 +138,7 @@ def load_model(path:str|Path, # a model folder (or a `dlwalk train` output folde
     meta = read_model_info(path)
     task = get_task(meta['task'])
     learn = task.from_recipe(meta['recipe'], device=device)
-    try: safetensors.torch.load_model(_unwrap(learn.model), str(Path(meta['path']) / WEIGHTS), strict=True, device='cpu')
+    try: safetensors.torch.load_model(unwrap_model(learn.model), str(Path(meta['path']) / WEIGHTS), strict=True, device='cpu')
     except (RuntimeError, ValueError) as e:
         msg = str(e).splitlines()[0][:300]
         raise ModelFileError(f"the weights in {meta['path']!r} do not fit the {meta['task']} architecture its recipe describes ({msg})") from None

@@ -23,7 +23,9 @@ from .core import default_device, seed_everything, AdamW_torch
 from functools import partial
 import torch.nn.functional as F
 from .data import data_dir, get_tpsa, get_karate, dataset_split, split_indices, read_table
-from .export import _plain
+from .core import to_plain
+from .task import Task, register_task
+
 
 # %% auto #0
 __all__ = ['ATOM_FEATURES', 'ATOM_CARDINALITIES', 'POOLS', 'CONVS', 'GRAPH_OPT', 'FOREST', 'FEATURISER', 'smiles_to_graph',
@@ -542,7 +544,7 @@ def graph_recipe(learn:Learner, # a learner from `graph_learner` or `graph_train
     "A JSON-ready description of `learn` from which `graph_from_recipe` rebuilds it (architecture, arguments, target scaling, classes, featuriser)."
     cfg = getattr(learn, 'graph_cfg', None)
     if cfg is None: raise ValueError("this learner was not made by graph_learner/graph_train: it has no graph_cfg")
-    return _plain(dict(task='graph', arch=cfg['model']['conv'], **cfg))
+    return to_plain(dict(task='graph', arch=cfg['model']['conv'], **cfg))
 
 def graph_from_recipe(recipe:dict, # from `graph_recipe` (after a JSON round trip)
                       device=None, # None for `default_device()`
@@ -559,3 +561,7 @@ def graph_from_recipe(recipe:dict, # from `graph_recipe` (after a JSON round tri
     learn = Learner(dls, model, **_learner_defaults(reg))
     learn.graph_cfg = {k: v for k, v in recipe.items() if k not in ('task', 'arch')}
     return learn
+
+# %% ../nbs/06_graph.ipynb #a7474b6a
+register_task(Task('graph', graph_train, graph_recipe, graph_from_recipe, graph_predict,
+                   embedded='the TPSA molecules', needs="a CSV with a 'smiles' column plus --target", imbalanced=False))

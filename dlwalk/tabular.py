@@ -20,8 +20,10 @@ from fastai.tabular.learner import TabularLearner
 from fastai.tabular.model import TabularModel, get_emb_sz
 from .core import default_device, seed_everything
 from .data import DATASETS, get_dataset, dataset_split, split_indices, read_table
-from .export import _unwrap, _plain  # _unwrap: the model inside DistributedDataParallel / DataParallel
+from .core import unwrap_model, to_plain
 from .imbalanced import apply_imbalance, decide, imbalance_metrics, get_decision, set_decision
+from .task import Task, register_task
+
 
 # %% auto #0
 __all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'parse_numeric', 'infer_task', 'to_datetime', 'is_date_column',
@@ -298,9 +300,9 @@ class KeepBest(Callback):
     def after_epoch(self):
         v = self.recorder.values[-1][1] if self.recorder.values else None
         if v is not None and np.isfinite(v) and v < self.best:
-            self.best, self.state = v, copy.deepcopy(_unwrap(self.learn.model).state_dict())
+            self.best, self.state = v, copy.deepcopy(unwrap_model(self.learn.model).state_dict())
     def after_fit(self):
-        if self.state is not None: _unwrap(self.learn.model).load_state_dict(self.state)
+        if self.state is not None: unwrap_model(self.learn.model).load_state_dict(self.state)
 
 # %% ../nbs/04_tabular.ipynb #ef5b1034
 def _rows(items) -> pd.DataFrame:
@@ -475,7 +477,7 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
     if cls:
         probs = pred[[f'p_{c}' for c in spec['classes']]].to_numpy()
         report.update(imbalance_metrics(test[target].to_numpy(), probs, pred.prediction.to_numpy(), spec['classes']))
-        report.update(metric='accuracy', higher_is_better=True, classes=[_plain(c) for c in spec['classes']])
+        report.update(metric='accuracy', higher_is_better=True, classes=[to_plain(c) for c in spec['classes']])
     else:
         report.update(_reg_metrics(test[target], pred.prediction))
         report.update(metric='rmse', higher_is_better=False)
@@ -497,9 +499,9 @@ def tabular_recipe(learn, # a learner from `tabular_train` or `tabular_from_reci
     return dict(task='tabular', arch='TabularModel', kind=spec['task'], target=spec['target'],
                 cat_names=list(spec['cat_names']), cont_names=list(spec['cont_names']),
                 dates={c: dict(prefix=d['prefix'], time=bool(d['time'])) for c, d in (spec.get('dates') or {}).items()},
-                classes=[_plain(c) for c in spec['classes']] if spec['classes'] is not None else None,
+                classes=[to_plain(c) for c in spec['classes']] if spec['classes'] is not None else None,
                 procs=dict(log1p=list(p['LogSkewed'].cols) if 'LogSkewed' in p else [],
-                           categorify={n: [_plain(v) for v in list(cat.classes[n])[1:]] for n in to.cat_names},
+                           categorify={n: [to_plain(v) for v in list(cat.classes[n])[1:]] for n in to.cat_names},
                            fill_missing=dict(na_dict={k: float(v) for k, v in fm.na_dict.items()},
                                              medians={k: float(v) for k, v in fm.medians.items()}, add_col=bool(fm.add_col)),
                            normalize=dict(means={k: float(v) for k, v in norm.means.items()},
@@ -535,6 +537,10 @@ def tabular_from_recipe(recipe:dict, # from `tabular_recipe` (after a JSON round
     learn = _learner(dls, spec, recipe['model'])
     if recipe.get('decision') is not None: set_decision(learn, recipe['decision'])
     return learn
+
+# %% ../nbs/04_tabular.ipynb #742756c8
+register_task(Task('tabular', tabular_train, tabular_recipe, tabular_from_recipe, tabular_predict,
+                   embedded='the breast-cancer table', needs='a CSV file plus --target', imbalanced=True))
 
 # %% ../nbs/04_tabular.ipynb #13c1891b
 def permutation_importance(learn, # a learner from `tabular_train`

@@ -22,6 +22,8 @@ from fastai.callback.training import GradientClip
 from fastai.callback.schedule import ParamScheduler, SchedLin, combine_scheds
 from .core import default_device, seed_everything, auto_amp
 from .data import get_dataset, dataset_split, split_indices, OfflineError, check_online, read_table
+from .task import Task, register_task
+
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'TEXT_DEFAULTS', 'TEXT_WALK_KW', 'default_model_dir', 'check_model_folder', 'resolve_model',
@@ -520,6 +522,10 @@ def text_from_recipe(recipe:dict, # from `text_recipe`, e.g. after a JSON round 
     dls = HFDataLoaders.from_texts([], [], ([], []), model=recipe['tokenizer'], max_len=recipe['max_len'],
                                    label_delim=recipe.get('label_delim'), classes=recipe['classes'], device=device)
     return text_learner(dls, model=recipe['arch'], pretrained=False)
+
+# %% ../nbs/07_text.ipynb #efb8c1a5
+register_task(Task('text', text_train, text_recipe, text_from_recipe, text_predict,
+                   embedded='the offline text corpus', needs='a CSV with a text column plus --target', imbalanced=False))
 
 # %% ../nbs/07_text.ipynb #a800c447
 @torch.no_grad()

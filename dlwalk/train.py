@@ -15,7 +15,9 @@ from fastai.callback.progress import CSVLogger
 from . import __version__
 from .core import default_device, DeviceError, seed_everything
 from .data import DATASETS, read_table, _cols as _table_cols
-from .export import get_task, save_model, load_model, read_model_info, TaskNotAvailable, ModelFileError, TASK_NAMES, available_tasks, _plain, _atomic_write, _unwrap
+from .core import to_plain, atomic_write, unwrap_model
+from .task import get_task, TaskNotAvailable, TASK_NAMES, available_tasks
+from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
 __all__ = ['CKPT_FORMAT', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS', 'WALK_KW', 'UsageError', 'save_checkpoint',
@@ -38,9 +40,9 @@ def _split(o, key:str, tensors:dict):
         return {'__tensor__': key}
     if isinstance(o, dict):
         if all(isinstance(k, str) for k in o): return {k: _split(v, f'{key}.{k}', tensors) for k, v in o.items()}
-        return {'__items__': [[_plain(k), _split(v, f'{key}.{i}', tensors)] for i, (k, v) in enumerate(o.items())]}
+        return {'__items__': [[to_plain(k), _split(v, f'{key}.{i}', tensors)] for i, (k, v) in enumerate(o.items())]}
     if isinstance(o, (list, tuple)) or type(o).__name__ == 'L': return [_split(v, f'{key}.{i}', tensors) for i, v in enumerate(o)]
-    return _plain(o)
+    return to_plain(o)
 
 def _join(o, tensors:dict, device=None):
     "Undo `_split`."
@@ -56,9 +58,9 @@ def _rng_state(learn=None):
     tensors = {'rng.torch': torch.get_rng_state(), 'rng.numpy': torch.from_numpy(np_state[1].astype(np.int64))}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         for i, s in enumerate(torch.cuda.get_rng_state_all()): tensors[f'rng.cuda.{i}'] = s
-    meta = dict(python=_plain(random.getstate()), numpy=[np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])])
+    meta = dict(python=to_plain(random.getstate()), numpy=[np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])])
     if learn is not None:
-        meta['loaders'] = [_plain(dl.rng.getstate()) if hasattr(dl, 'rng') else None for dl in learn.dls.loaders]
+        meta['loaders'] = [to_plain(dl.rng.getstate()) if hasattr(dl, 'rng') else None for dl in learn.dls.loaders]
     return tensors, meta
 
 def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.safetensors`
@@ -67,12 +69,12 @@ def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.s
                    ) -> Path:
     "Write model, optimiser and RNG state of `learn` plus `meta` to one safetensors file, atomically."
     import safetensors.torch
-    tensors = {f'model.{k}': v.detach().cpu().contiguous().clone() for k, v in _unwrap(learn.model).state_dict().items()}
+    tensors = {f'model.{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(learn.model).state_dict().items()}
     meta = dict(meta, format=CKPT_FORMAT, dlwalk_version=__version__)
     if learn.opt is not None: meta['opt'] = _split(learn.opt.state_dict(), 'opt', tensors)
     t, meta['rng'] = _rng_state(learn); tensors.update(t)
     path = Path(path)
-    _atomic_write(path, lambda p: safetensors.torch.save_file(tensors, str(p), metadata={'dlwalk': json.dumps(meta)}))
+    atomic_write(path, lambda p: safetensors.torch.save_file(tensors, str(p), metadata={'dlwalk': json.dumps(meta)}))
     return path
 
 def load_checkpoint(path:str|Path, # a checkpoint file written by `save_checkpoint`
@@ -95,7 +97,7 @@ def restore_checkpoint(learn, # a learner built like the one that was checkpoint
                        tensors:dict, # the checkpoint's tensors, from `load_checkpoint`
                       ):
     "Load weights, optimiser state and RNG states from a checkpoint into `learn`."
-    model = _unwrap(learn.model)
+    model = unwrap_model(learn.model)
     dev = next(model.parameters()).device
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
     if learn.opt is not None and 'opt' in meta:  # fastai's Optimizer keeps state as given; torch's moves it to the parameters itself
@@ -221,7 +223,7 @@ def tracking_callbacks(out:Path, # the run's output folder
         from fastai.callback.wandb import WandbCallback
         os.environ.setdefault('WANDB_SILENT', 'true')
         (Path(out) / 'wandb').mkdir(parents=True, exist_ok=True)
-        wb.init(project='dlwalk', dir=str(out), name=name, config=_plain(config or {}),
+        wb.init(project='dlwalk', dir=str(out), name=name, config=to_plain(config or {}),
                 mode=os.environ.get('WANDB_MODE', 'offline'), reinit='finish_previous')
         cbs.append(WandbCallback(log_preds=False, log_model=False, log_dataset=False))
     return cbs
@@ -403,7 +405,7 @@ def weights_digest(model, # a torch module (a DDP-wrapped one gives the same dig
                   ) -> str:
     "SHA-256 of a model's weights (to compare processes or runs)."
     h = hashlib.sha256()
-    for k, v in _unwrap(model).state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    for k, v in unwrap_model(model).state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
 # %% ../nbs/09_train.ipynb #48073cb3
@@ -469,7 +471,7 @@ def train(task:str|None=None, # vision, tabular, graph or text
     except DeviceError as e: raise UsageError(str(e)) from None
     T = get_task(task)
     args = dict(task=task, data=None if data is None else str(data), target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
-                device=device, imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb, kwargs=_plain(kwargs))
+                device=device, imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb, kwargs=to_plain(kwargs))
     cbs = [ddp_trainer()] if world > 1 else []
     main = rank == 0
     if main:
@@ -483,7 +485,7 @@ def train(task:str|None=None, # vision, tabular, graph or text
             rows = ck[0].get('rows', [])  # the CSV gets exactly the epochs the checkpoint holds
             pd.DataFrame(rows).to_csv(out / 'history.csv', index=False) if rows else (out / 'history.csv').unlink(missing_ok=True)
         (out / 'versions.json').write_text(json.dumps(versions(), indent=1))
-        _atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='running', world_size=world, dlwalk_version=__version__), indent=1)))
+        atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='running', world_size=world, dlwalk_version=__version__), indent=1)))
         cbs += [EpochCSVLogger(out / 'history.csv')]
         cbs += tracking_callbacks(out, tensorboard, wandb, config=args, name=out.name)
     show = sys.stdout.isatty() if progress is None else progress
@@ -498,7 +500,7 @@ def train(task:str|None=None, # vision, tabular, graph or text
             learn, report = _user_errors(T.train, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
                                          device=device, imbalanced=imbalanced, cbs=cbs, **kwargs)
         # saving counts as part of the run: an interrupt here also leaves the checkpoint and the resume hint
-        report = _plain(dict(report, epochs_run=len(ckcb.rows)))
+        report = to_plain(dict(report, epochs_run=len(ckcb.rows)))
         if world > 1: print(f"rank {rank}/{world}: weights sha256 {weights_digest(learn.model)}", flush=True)
         if main:
             save_model(learn, out / 'model', task=task, recipe=T.recipe(learn), info=report)
@@ -506,7 +508,7 @@ def train(task:str|None=None, # vision, tabular, graph or text
             if ckcb.rows: plot_curves(ckcb.rows, out / 'curves.png')
             cm = _confusion(learn, report)
             if cm is not None: save_confusion(*cm[:2], out / 'confusion_matrix.png', title=f'confusion matrix ({cm[2]})')
-            _atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='complete', world_size=world, dlwalk_version=__version__), indent=1)))
+            atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='complete', world_size=world, dlwalk_version=__version__), indent=1)))
             if verbose: print(format_report(report) + f"\nsaved to {out}: model/, metrics.json, history.csv, curves.png"
                               + (", confusion_matrix.png" if cm is not None else '') + ", command.txt, versions.json", flush=True)
     except KeyboardInterrupt:
@@ -633,8 +635,8 @@ def walk(tasks:list|None=None, # default: vision, tabular, graph, text
             seed_everything(seed)
             with progress_bars(progress):
                 _, r = T.train(seed=seed, device=device, cbs=[] if progress else [PlainProgress()] if verbose else [], **kw)
-        r = _plain(r)
-        r['wall_s'], r['settings'] = time.time() - t0, _plain(kw)
+        r = to_plain(r)
+        r['wall_s'], r['settings'] = time.time() - t0, to_plain(kw)
         hib = r.get('higher_is_better', True)
         b = r.get('baseline_value')
         r['margin'] = d = None if b is None else (r['value'] - b if hib else b - r['value'])  # > 0: better than the baseline

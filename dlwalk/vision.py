@@ -19,7 +19,9 @@ from fastai.vision.all import (DataLoader, DataLoaders, Learner, DataBlock, Imag
 from fastai.callback.hook import hook_output
 from .core import default_device, seed_everything
 from .data import get_digits, dataset_split, split_indices, OfflineError, check_online, read_table
-from .export import _plain
+from .core import to_plain
+from .task import Task, register_task
+
 
 # %% auto #0
 __all__ = ['ArrayImages', 'ArrayImageDL', 'AugmentBatch', 'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl',
@@ -613,8 +615,8 @@ def vision_recipe(learn:Learner, # from `image_learner` or `vision_train`
                  ) -> dict:
     "A JSON-serialisable description from which `vision_from_recipe` rebuilds the learner (untrained)."
     m = learn.vision_meta
-    return dict(task='vision', arch=m['arch'], arch_kwargs=_plain(m['arch_kwargs']),
-                source=m['source'], size=int(m['size']), n_in=int(m['n_in']), classes=_plain(m['classes']),
+    return dict(task='vision', arch=m['arch'], arch_kwargs=to_plain(m['arch_kwargs']),
+                source=m['source'], size=int(m['size']), n_in=int(m['n_in']), classes=to_plain(m['classes']),
                 mean=[float(v) for v in m['mean']], std=[float(v) for v in m['std']],
                 decision=getattr(learn, 'decision', None))
 
@@ -634,3 +636,7 @@ def vision_from_recipe(recipe:dict, # from `vision_recipe` (after a JSON round t
         from dlwalk.imbalanced import set_decision
         set_decision(learn, recipe['decision'])
     return learn
+
+# %% ../nbs/03_vision.ipynb #ebdd7236
+register_task(Task('vision', vision_train, vision_recipe, vision_from_recipe, vision_predict,
+                   embedded='the handwritten digits', needs='an image folder (one sub-folder per class) or a CSV with path and label columns', imbalanced=True))
