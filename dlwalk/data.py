@@ -17,7 +17,7 @@ __all__ = ['DATASETS', 'STDLIB_FAMILIES', 'SPLIT_SEED', 'data_dir', 'DatasetInfo
            'get_dataset', 'get_digits', 'get_digits_folder', 'get_breast_cancer', 'get_wine', 'get_cars',
            'get_seattle_weather', 'get_fair', 'get_karate', 'get_tpsa', 'get_stdlib_docs', 'Split', 'split_indices',
            'dataset_split', 'OfflineError', 'check_online', 'get_pets', 'get_adult_sample', 'get_imdb_sample',
-           'get_cora', 'read_table']
+           'get_cora', 'columns_text', 'read_table']
 
 # %% ../nbs/02_data.ipynb #ca0b8a47
 def data_dir() -> Path:
@@ -341,7 +341,11 @@ def get_cora():
     return Planetoid(str(root), 'Cora')[0]
 
 # %% ../nbs/02_data.ipynb #b8b9c9cd
-def _cols(df, n=30): return ', '.join(map(str, df.columns[:n])) + (' ...' if len(df.columns) > n else '')
+def columns_text(df:pd.DataFrame, # any table
+                 n:int=30, # list at most this many columns
+                ) -> str:
+    "The first `n` column names of `df`, comma-separated, for error messages (`' ...'` if there are more)."
+    return ', '.join(map(str, df.columns[:n])) + (' ...' if len(df.columns) > n else '')
 
 _SEPS = {';': 'semicolon', '\t': 'tab', '|': 'pipe'}
 
@@ -369,13 +373,13 @@ def read_table(data, # a DataFrame or the path of a CSV file (comma-, semicolon-
             if sep is not None:
                 df = pd.read_csv(p, sep=sep)
                 warnings.warn(f"{str(p)!r} is {_SEPS[sep]}-separated, not comma-separated; read it with that delimiter "
-                              f"({df.shape[1]} columns: {_cols(df, 8)})", stacklevel=2)
+                              f"({df.shape[1]} columns: {columns_text(df, 8)})", stacklevel=2)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
             raise InputError(f"{str(p)!r} is not a readable CSV file ({str(e).splitlines()[0][:120]}); save it as comma-separated UTF-8 text") from None
     else: raise TypeError(f"{what} must be a DataFrame or a CSV path, got {type(data).__name__}")
     for c in required:
-        if c not in df.columns: raise ColumnError(f"the {what} needs a {c!r} column; columns are: {_cols(df)}")
+        if c not in df.columns: raise ColumnError(f"the {what} needs a {c!r} column; columns are: {columns_text(df)}")
     if target is not None and target not in df.columns:
-        raise ColumnError(f"target column {target!r} not in the {what}; columns are: {_cols(df)}")
+        raise ColumnError(f"target column {target!r} not in the {what}; columns are: {columns_text(df)}")
     if not len(df): raise InputError(f"the {what} has no rows")
     return df

@@ -14,7 +14,7 @@ from fastai.callback.core import Callback, CancelFitException, CancelEpochExcept
 from fastai.callback.progress import CSVLogger
 from . import __version__
 from .core import default_device, DeviceError, seed_everything
-from .data import DATASETS, read_table, _cols as _table_cols
+from .data import DATASETS, read_table, columns_text as _table_cols
 from .core import to_plain, atomic_write, unwrap_model
 from .task import get_task, TaskNotAvailable, TASK_NAMES, available_tasks
 from .export import save_model, load_model, read_model_info, ModelFileError
