@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 import numpy as np
 import pandas as pd
+from .core import InputError, ColumnError, MissingInputError
 
 # %% auto #0
 __all__ = ['DATASETS', 'STDLIB_FAMILIES', 'SPLIT_SEED', 'data_dir', 'DatasetInfo', 'register_dataset', 'list_datasets',
            'get_dataset', 'get_digits', 'get_digits_folder', 'get_breast_cancer', 'get_wine', 'get_cars',
            'get_seattle_weather', 'get_fair', 'get_karate', 'get_tpsa', 'get_stdlib_docs', 'Split', 'split_indices',
            'dataset_split', 'OfflineError', 'check_online', 'get_pets', 'get_adult_sample', 'get_imdb_sample',
-           'get_cora', 'read_table']
+           'get_cora', 'columns_text', 'read_table']
 
 # %% ../nbs/02_data.ipynb #ca0b8a47
 def data_dir() -> Path:
@@ -63,7 +64,7 @@ def get_dataset(name:str, # a registered dataset
                 **kwargs):
     "Load the registered dataset `name`."
     if name not in DATASETS:
-        raise KeyError(f"unknown dataset {name!r}; registered datasets are: {', '.join(DATASETS)}")
+        raise ColumnError(f"unknown dataset {name!r}; registered datasets are: {', '.join(DATASETS)}")
     return DATASETS[name].getter(**kwargs)
 
 # %% ../nbs/02_data.ipynb #20740c98
@@ -216,8 +217,10 @@ def get_stdlib_docs(min_chars:int=20, # drop shorter docstrings
                    ) -> pd.DataFrame:
     "Standard-library docstrings: `text`, `family` (10 classes), `module`, `name`; deduplicated, deterministic."
     import json, subprocess, sys
-    code = ("import json; from dlwalk.data import STDLIB_FAMILIES, _docs_of; "
-            "print(json.dumps([r for f, ms in STDLIB_FAMILIES.items() for m in ms for r in _docs_of(f, m)]))")
+    import inspect
+    # a fresh interpreter that imports nothing but the standard library, so no other package's patches change the docstrings
+    code = ('import json, warnings\n' + ''.join(inspect.getsource(f) for f in (_own, _member_own, _docs_of)) +
+            f"print(json.dumps([r for f, ms in {STDLIB_FAMILIES!r}.items() for m in ms for r in _docs_of(f, m)]))")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     df = pd.DataFrame(json.loads(out), columns=['family', 'module', 'name', 'text'])
     df = df[df.text.str.len() >= min_chars]
@@ -276,7 +279,7 @@ def dataset_split(name:str, # a registered dataset
                   seed:int=SPLIT_SEED, # seed of the shuffle: same seed, same split
                  ) -> Split:
     "The fixed split of a registered table or image dataset: stratified for classification, random for regression."
-    if name not in DATASETS: raise KeyError(f"unknown dataset {name!r}; registered datasets are: {', '.join(DATASETS)}")
+    if name not in DATASETS: raise ColumnError(f"unknown dataset {name!r}; registered datasets are: {', '.join(DATASETS)}")
     y = _labels_for(name)
     if y is None: raise ValueError(f"dataset {name!r} is a single graph with its own masks; it has no row split")
     cls = 'classification' in DATASETS[name].task
@@ -338,26 +341,45 @@ def get_cora():
     return Planetoid(str(root), 'Cora')[0]
 
 # %% ../nbs/02_data.ipynb #b8b9c9cd
-def _cols(df, n=30): return ', '.join(map(str, df.columns[:n])) + (' ...' if len(df.columns) > n else '')
+def columns_text(df:pd.DataFrame, # any table
+                 n:int=30, # list at most this many columns
+                ) -> str:
+    "The first `n` column names of `df`, comma-separated, for error messages (`' ...'` if there are more)."
+    return ', '.join(map(str, df.columns[:n])) + (' ...' if len(df.columns) > n else '')
 
-def read_table(data, # a DataFrame or the path of a CSV file
-               target:str|None=None, # if given: the column that must be there (`KeyError` listing the columns if not)
+_SEPS = {';': 'semicolon', '\t': 'tab', '|': 'pipe'}
+
+def _other_sep(df:pd.DataFrame) -> str|None:
+    "The delimiter of a CSV that comma-reading gave one column: ';', tab or '|' if the header holds one of them, else None."
+    if df.shape[1] != 1: return None
+    head = str(df.columns[0])
+    found = [s for s in _SEPS if s in head]
+    return max(found, key=head.count) if found else None
+
+def read_table(data, # a DataFrame or the path of a CSV file (comma-, semicolon-, tab- or pipe-separated)
+               target:str|None=None, # if given: the column that must be there (`ColumnError` listing the columns if not)
                required:list|tuple=(), # other columns that must be there, e.g. ('smiles',)
                what:str='data', # what the table is for, for messages ("tabular data", "graph data", ...)
               ) -> pd.DataFrame:
-    "A copy of `data` as a DataFrame (a CSV path is read); the original is never changed. Checks `target` and `required` columns."
+    "A copy of `data` as a DataFrame (a CSV path is read, its delimiter detected); the original is never changed. Checks `target` and `required` columns."
     if isinstance(data, pd.DataFrame): df = data.copy()
     elif isinstance(data, (str, Path)):
         p = Path(data).expanduser()
-        if not p.exists(): raise FileNotFoundError(f"no CSV file at {str(p)!r}: check the path")
-        if p.is_dir(): raise IsADirectoryError(f"{str(p)!r} is a folder; {what} must be a CSV file or a DataFrame")
-        try: df = pd.read_csv(p)
+        if not p.exists(): raise MissingInputError(f"no CSV file at {str(p)!r}: check the path")
+        if p.is_dir(): raise InputError(f"{str(p)!r} is a folder; {what} must be a CSV file or a DataFrame")
+        try:
+            df = pd.read_csv(p)
+            sep = _other_sep(df)
+            if sep is not None:
+                df = pd.read_csv(p, sep=sep)
+                warnings.warn(f"{str(p)!r} is {_SEPS[sep]}-separated, not comma-separated; read it with that delimiter "
+                              f"({df.shape[1]} columns: {columns_text(df, 8)})", stacklevel=2)
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-            raise ValueError(f"{str(p)!r} is not a readable CSV file ({str(e).splitlines()[0][:120]}); save it as comma-separated UTF-8 text") from None
+            raise InputError(f"{str(p)!r} is not a readable CSV file ({str(e).splitlines()[0][:120]}); save it as comma-separated UTF-8 text") from None
     else: raise TypeError(f"{what} must be a DataFrame or a CSV path, got {type(data).__name__}")
     for c in required:
-        if c not in df.columns: raise KeyError(f"the {what} needs a {c!r} column; columns are: {_cols(df)}")
+        if c not in df.columns: raise ColumnError(f"the {what} needs a {c!r} column; columns are: {columns_text(df)}")
     if target is not None and target not in df.columns:
-        raise KeyError(f"target column {target!r} not in the {what}; columns are: {_cols(df)}")
-    if not len(df): raise ValueError(f"the {what} has no rows")
+        raise ColumnError(f"target column {target!r} not in the {what}; columns are: {columns_text(df)}")
+    if not len(df): raise InputError(f"the {what} has no rows")
     return df

@@ -14,7 +14,7 @@ from fastai.callback.core import Callback, CancelFitException, CancelEpochExcept
 from fastai.callback.progress import CSVLogger
 from . import __version__
 from .core import default_device, DeviceError, InputError, seed_everything, to_plain, atomic_write, unwrap_model
-from .data import DATASETS, read_table
+from .data import DATASETS, read_table, columns_text
 from .task import get_task, Task, TaskNotAvailable, TASK_NAMES, choose_on_valid
 from .export import save_model, load_model, read_model_info, ModelFileError
 
@@ -340,7 +340,7 @@ def _blank(col:pd.Series) -> bool:
     "Every cell of `col` is missing or whitespace."
     return bool(col.isna().all() or (_is_str(col) and col.fillna('').astype(str).str.strip().eq('').all()))
 
-def _cols(df, n=12): return ', '.join(map(str, df.columns[:n])) + (' ...' if len(df.columns) > n else '')
+def _cols(df, n=12): return columns_text(df, n)
 
 def check_data(task:str, # vision, tabular, graph, text, or a registered task
                data:str|Path|None, # the --data argument

@@ -3,7 +3,7 @@ its traceback (exit status 1), and a run that fails before its first epoch leave
 import json, os, shutil
 import pandas as pd
 import pytest
-from conftest import one_line_error
+from conftest import one_line_error, protocol_task
 
 @pytest.fixture(scope='module')
 def bad(tmp_path_factory):
@@ -26,13 +26,16 @@ def test_empty_target_column(cli, bad):
     assert "target column 'empty_col'" in msg and 'empty' in msg, msg
     assert not out.exists()
 
-def test_semicolon_csv(cli, bad):
+@pytest.mark.parametrize('task', ['toy', 'tabular'])
+def test_semicolon_csv(cli, bad, task):
     "A semicolon-separated CSV is either read correctly (the delimiter sniffed) or refused naming the delimiter; never one wide column."
-    out = bad / 'run_semi'
-    r = cli('train', 'tabular', '--data', bad / 'semicolon.csv', '--target', 'diagnosis', '--epochs', 1, '--out', out)
+    if task == 'tabular': protocol_task('tabular')
+    out = bad / f'run_semi_{task}'
+    r = cli('train', task, '--data', bad / 'semicolon.csv', '--target', 'diagnosis', '--epochs', 1, '--out', out)
     if r.returncode == 0:
         m = json.loads((out / 'metrics.json').read_text())
         assert m['n_train'] + m['n_valid'] + m['n_test'] == 569, m
+        if task == 'toy': assert len(json.loads((out / 'model' / 'dlwalk.json').read_text())['recipe']['features']) == 30  # every column
     else:
         msg = one_line_error(r)
         assert "';'" in msg and 'delimiter' in msg, msg
