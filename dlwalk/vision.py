@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_vision.ipynb #d69c2043
 from __future__ import annotations
-import contextlib, difflib, json, time, warnings
+import contextlib, difflib, json, struct, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -17,18 +17,17 @@ from fastai.vision.all import (DataLoader, DataLoaders, Learner, DataBlock, Imag
                                aug_transforms, imagenet_stats, accuracy, CrossEntropyLossFlat, OptimWrapper,
                                ProgressCallback, ClassificationInterpretation, vision_learner, params, L, CategoryMap)
 from fastai.callback.hook import hook_output
-from .core import default_device, seed_everything
+from .core import default_device, seed_everything, to_plain, InputError, ColumnError, MissingInputError
 from .data import get_digits, dataset_split, split_indices, OfflineError, check_online, read_table
-from .core import to_plain
-from .task import Task, register_task
-
+from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
+                         score_predictions, choose_on_valid)
 
 # %% auto #0
-__all__ = ['ArrayImages', 'ArrayImageDL', 'AugmentBatch', 'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl',
-           'image_items', 'folder_dls', 'conv_block', 'scratch_cnn', 'body_head_splitter', 'check_timm_name',
-           'check_pretrained', 'image_learner', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv',
-           'conv_filters', 'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict',
-           'vision_train', 'vision_recipe', 'vision_from_recipe']
+__all__ = ['SVC_GRID', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch', 'array_dls', 'digits_dls', 'digits_test_dl',
+           'array_test_dl', 'image_items', 'folder_dls', 'conv_block', 'scratch_cnn', 'body_head_splitter',
+           'check_timm_name', 'check_pretrained', 'image_learner', 'svc_baseline', 'plain_fit', 'transfer_digits',
+           'show_top_losses', 'first_conv', 'conv_filters', 'show_filters', 'activation_maps', 'grad_cam',
+           'prepare_images', 'vision_predict', 'vision_train', 'vision_recipe', 'vision_from_recipe']
 
 # %% ../nbs/03_vision.ipynb #b98c11d6
 class ArrayImages:
@@ -82,7 +81,7 @@ def _as_nchw(X) -> torch.Tensor:
     x = x.float() / scale
     if x.ndim == 3: x = x[:, None]
     elif x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3): x = x.permute(0, 3, 1, 2)
-    if x.ndim != 4: raise ValueError(f"images must be (n, h, w), (n, h, w, c) or (n, c, h, w); got shape {tuple(x.shape)}")
+    if x.ndim != 4: raise InputError(f"images must be (n, h, w), (n, h, w, c) or (n, c, h, w); got shape {tuple(x.shape)}")
     return x.contiguous()
 
 def _vision_aug(): return aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_warp=0.1, max_lighting=0., p_affine=0.75)
@@ -101,6 +100,7 @@ def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 
     "fastai `DataLoaders` from in-memory images: resized once, normalised with the training rows' statistics."
     x = _resize_arrays(_as_nchw(X), size)
     y = np.asarray(y)
+    if len(y) != len(x): raise InputError(f"{len(x)} images but {len(y)} labels: give one label per image")
     vocab = sorted(np.unique(y[np.concatenate([train_idx, valid_idx])]).tolist())
     o2i = {v: i for i, v in enumerate(vocab)}
     yi = torch.tensor([o2i.get(v, -1) for v in y.tolist()])
@@ -145,29 +145,36 @@ def array_test_dl(dls:DataLoaders, # from `array_dls` or `digits_dls`: its size 
     x = _resize_arrays(_as_nchw(X), m['size'])
     x = (x - torch.tensor(m['mean'])[:, None, None]) / torch.tensor(m['std'])[:, None, None]
     o2i = {v: i for i, v in enumerate(m['classes'])}
+    if y is not None:
+        unknown = sorted({v for v in np.asarray(y).tolist() if v not in o2i}, key=str)
+        if unknown: raise InputError(f"labels {unknown[:5]} are not among the classes the model knows: {m['classes']}")
     yi = torch.tensor([o2i[v] for v in np.asarray(y).tolist()]) if y is not None else torch.zeros(len(x), dtype=torch.long)
     return dls.valid.new(ArrayImages(x, yi, m['classes']), shuffle=False, drop_last=False, after_batch=Pipeline([]))
 
 # %% ../nbs/03_vision.ipynb #52b7b95e
+# what PIL raises for a file that is not a readable image: not an image or truncated (OSError, incl. UnidentifiedImageError),
+# a malformed header (SyntaxError, ValueError, EOFError, struct.error), a decompression bomb; anything else is a bug and propagates
+_UNREADABLE = (OSError, SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError)
+
 def _opens(fn) -> bool:
     "Can PIL open and decode `fn`?"
     try:
         with Image.open(fn) as im: im.draft(im.mode, (32, 32)); im.load()
         return True
-    except Exception: return False
+    except _UNREADABLE: return False
 
 def _check_items(df:pd.DataFrame, where:str) -> pd.DataFrame:
-    if len(df) == 0: raise ValueError(f"no files found in {where}: expected one sub-folder per class holding images, e.g. {where}/cat/1.jpg")
+    if len(df) == 0: raise InputError(f"no files found in {where}: expected one sub-folder per class holding images, e.g. {where}/cat/1.jpg")
     ok = df['path'].map(_opens)
     if (~ok).any():
         bad = df['path'][~ok].tolist()
         warnings.warn(f"skipping {len(bad)} file(s) that are not readable images: {', '.join(str(b) for b in bad[:10])}"
                       + (' ...' if len(bad) > 10 else ''))
         df = df[ok].reset_index(drop=True)
-    if len(df) == 0: raise ValueError(f"no readable images in {where}")
+    if len(df) == 0: raise InputError(f"no readable images in {where}")
     counts = df['label'].value_counts()
     if len(counts) < 2:
-        raise ValueError(f"found only one class in {where}: {counts.index[0]!r} with {counts.iloc[0]} image(s); "
+        raise InputError(f"found only one class in {where}: {counts.index[0]!r} with {counts.iloc[0]} image(s); "
                          "a classifier needs at least two classes (one sub-folder per class)")
     return df
 
@@ -182,16 +189,17 @@ def image_items(data, # a folder with one sub-folder per class, a CSV of path,la
         df = pd.DataFrame(dict(path=[p if Path(p).is_absolute() else base / p for p in df['path'].astype(str)],
                                label=df[target].astype(str)))
         missing = [str(p) for p in df['path'] if not Path(p).exists()]
-        if missing: raise FileNotFoundError(f"{len(missing)} image path(s) do not exist, e.g. {missing[0]}")
+        if missing: raise MissingInputError(f"{len(missing)} image path(s) do not exist, e.g. {missing[0]}")
         return _check_items(df, str(data) if not isinstance(data, pd.DataFrame) else 'the DataFrame')
     if not isinstance(data, (str, Path)):
         raise TypeError(f"data must be a folder, a CSV path or a DataFrame, got {type(data).__name__}")
     root = Path(data)
-    if not root.is_dir(): raise FileNotFoundError(f"image folder {root} does not exist")
+    if not root.exists(): raise MissingInputError(f"image folder {root} does not exist")
+    if not root.is_dir(): raise InputError(f"{root} is a file, not a folder: give a folder with one sub-folder per class, or a CSV of path,label")
     files = sorted(p for p in root.glob('*/*') if p.is_file() and not p.name.startswith('.'))
     if not files:
         found = sorted(p.name for p in root.iterdir())[:5]
-        raise ValueError(f"no images found in {root}: expected one sub-folder per class holding images "
+        raise InputError(f"no images found in {root}: expected one sub-folder per class holding images "
                          f"(e.g. {root}/cat/1.jpg); found {found if found else 'an empty folder'}")
     return _check_items(pd.DataFrame(dict(path=files, label=[p.parent.name for p in files])), str(root))
 
@@ -251,11 +259,11 @@ def body_head_splitter(m:nn.Module, # an `nn.Sequential(body, head)`, like `scra
 # %% ../nbs/03_vision.ipynb #fe10ed03
 def check_timm_name(arch:str, # a timm architecture name, e.g. 'resnet18'
                    ) -> str:
-    "`arch` if timm knows it; otherwise a `ValueError` listing close matches."
+    "`arch` if timm knows it; otherwise an `InputError` listing close matches."
     import timm
     if timm.is_model(arch): return arch
     close = difflib.get_close_matches(arch, timm.list_models(), n=5, cutoff=0.6)
-    raise ValueError(f"unknown timm architecture {arch!r}; close matches: {', '.join(close) if close else 'none'} "
+    raise InputError(f"unknown timm architecture {arch!r}; close matches: {', '.join(close) if close else 'none'} "
                      "(see timm.list_models())")
 
 def _weights_cached(arch:str) -> bool:
@@ -312,6 +320,21 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
     learn.vision_meta = dict(m, arch=arch, arch_kwargs=arch_kwargs, pretrained=bool(pretrained))
     return learn
 
+# %% ../nbs/03_vision.ipynb #0d4b56a7
+SVC_GRID = (1., 10., 100.)  # the SVC's C, simplest first
+
+def svc_baseline(X_train, y_train, # training features (n, d) and labels
+                 X_valid, y_valid, # validation features and labels: `C` is chosen on these
+                 X_test=None, y_test=None, # test features and labels, scored once for the chosen `C`; None: not scored
+                 grid=SVC_GRID, # values of `C` to choose from
+                ) -> dict:
+    "An RBF-kernel SVC with `C` chosen on the validation split: `setting`, `valid` and `test` accuracy (None without test data), and the `table` of candidates."
+    from sklearn.svm import SVC
+    acc = lambda m, X, y: float((m.predict(X) == np.asarray(y)).mean())
+    ch = choose_on_valid([dict(C=c) for c in grid], lambda C: SVC(C=C).fit(X_train, y_train), lambda m: acc(m, X_valid, y_valid))
+    return dict(setting=ch.best, valid=float(ch.table.valid[ch.index]),
+                test=acc(ch.result, X_test, y_test) if X_test is not None else None, table=ch.table)
+
 # %% ../nbs/03_vision.ipynb #8df35202
 def plain_fit(model:nn.Module, # a classifier taking `(bs, c, h, w)`; moved to `device`
               x:torch.Tensor, # training images (normalised) `(n, c, h, w)`
@@ -365,7 +388,7 @@ def transfer_digits(n_per_class:int=10, # labelled examples of each of the digit
                     seed:int=42, # seed of the few examples picked and of each training run
                     device=None, # None for `default_device()`
                     **kwargs) -> dict:
-    "Pretrain on digits 0-4, fine-tune on few labels of digits 5-9, vs the same CNN from scratch: test accuracies."
+    "Pretrain on digits 0-4, fine-tune on few labels of digits 5-9, vs the same CNN from scratch: test (and valid) accuracies on digits 5-9."
     X, y = get_digits(); s = dataset_split('digits')
     lo, hi = (lambda i: i[y[i] < 5]), (lambda i: i[y[i] >= 5])
     few = _few_per_class(hi(s.train), y, n_per_class, seed)
@@ -386,7 +409,8 @@ def transfer_digits(n_per_class:int=10, # labelled examples of each of the digit
             else: learn.fit_one_cycle(epochs + 1, lr)
         p, t = learn.get_preds(dl=array_test_dl(dls, X[hi(s.test)], y[hi(s.test)]))
         res[f'{name}_acc'] = (p.argmax(1) == t).float().mean().item()
-    res['pretrain_acc'] = pre.validate()[1]
+        res[f'{name}_valid_acc'] = float(learn.validate()[1])  # the 5-9 rows of the validation split, for choosing settings
+    res['pretrain_acc'] = float(pre.validate()[1])
     res['n_per_class'] = n_per_class
     return res
 
@@ -421,7 +445,7 @@ def first_conv(model:nn.Module, # any model with an `nn.Conv2d`
               ) -> nn.Conv2d:
     "The first `nn.Conv2d` of `model`."
     conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-    if conv is None: raise ValueError("the model has no nn.Conv2d layer")
+    if conv is None: raise InputError("the model has no nn.Conv2d layer")
     return conv
 
 def conv_filters(learn_or_model, # a `Learner` or an `nn.Module`
@@ -487,9 +511,9 @@ def _load_image(item, n_in:int) -> np.ndarray:
     "One input as float32 `(h, w, n_in)` in [0, 1]."
     if isinstance(item, (str, Path)):
         p = Path(item)
-        if not p.exists(): raise FileNotFoundError(f"image file {p} does not exist")
+        if not p.exists(): raise MissingInputError(f"image file {p} does not exist")
         try: item = Image.open(p); item.load()
-        except Exception as e: raise ValueError(f"{p} is not a readable image ({e.__class__.__name__})") from None
+        except _UNREADABLE as e: raise InputError(f"{p} is not a readable image ({e.__class__.__name__})") from None
     if isinstance(item, Image.Image):
         return np.asarray(item.convert('L' if n_in == 1 else 'RGB'), dtype=np.float32).reshape(item.height, item.width, -1) / 255.
     if isinstance(item, (np.ndarray, torch.Tensor)):
@@ -500,7 +524,7 @@ def _load_image(item, n_in:int) -> np.ndarray:
         if a.ndim == 2: a = a[..., None]
         elif a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 3, 4): a = a.transpose(1, 2, 0)
         if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
-            raise ValueError(f"an image array must be (h, w), (h, w, c) or (c, h, w) with c in 1, 3, 4; got shape {a.shape}")
+            raise InputError(f"an image array must be (h, w), (h, w, c) or (c, h, w) with c in 1, 3, 4; got shape {a.shape}")
         if a.shape[-1] == 4: a = a[..., :3]  # drop alpha, like PIL's convert('RGB')
         if a.shape[-1] == 3 and n_in == 1: a = (a @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]  # PIL's 'L'
         if a.shape[-1] == 1 and n_in == 3: a = np.repeat(a, 3, -1)
@@ -512,7 +536,7 @@ def prepare_images(meta:dict, # `learn.vision_meta`: size, channels, normalisati
                   ) -> torch.Tensor:
     "Inputs (see `vision_predict`) as a normalised batch `(n, c, size, size)` prepared like the training data in `meta`."
     items = list(items) if isinstance(items, (list, tuple)) else [items]
-    if not items: raise ValueError("no images given")
+    if not items: raise InputError("no images given")
     n_in, size, out = meta['n_in'], meta['size'], []
     for it in items:
         a = _load_image(it, n_in)
@@ -526,19 +550,18 @@ def prepare_images(meta:dict, # `learn.vision_meta`: size, channels, normalisati
 
 def vision_predict(learn:Learner, # from `image_learner`, `vision_train` or `vision_from_recipe`
                    items, # one image or a list: paths, PIL images, or arrays (h, w), (h, w, c), (c, h, w)
+                   bs:int=256, # images prepared and run through the model at a time
                   ) -> pd.DataFrame:
-    "Predicted label and class probabilities (`p_<class>`) for images given as paths, PIL images or arrays."
-    x = prepare_images(learn.vision_meta, items).to(learn.dls.device)
-    model = learn.model.to(learn.dls.device).eval()
-    with torch.no_grad(): probs = torch.softmax(model(x).float(), 1).cpu().numpy()
-    classes = learn.vision_meta['classes']
-    if getattr(learn, 'decision', None) is not None:  # a decision rule tuned by dlwalk.imbalanced (threshold strategy)
-        from dlwalk.imbalanced import decide
-        idx = np.asarray(decide(learn, probs))
-    else: idx = probs.argmax(1)
-    df = pd.DataFrame(probs, columns=[f'p_{c}' for c in classes])
-    df.insert(0, 'prediction', [classes[i] for i in idx])
-    return df
+    "Predicted label (by the learner's decision rule) and class probabilities (`p_<class>`) for images given as paths, PIL images or arrays."
+    items = list(items) if isinstance(items, (list, tuple)) else [items]
+    if not items: raise InputError("no images given")
+    model, dev = learn.model.to(learn.dls.device).eval(), learn.dls.device
+    probs = []
+    with torch.no_grad():
+        for i in range(0, len(items), bs):
+            probs.append(torch.softmax(model(prepare_images(learn.vision_meta, items[i:i + bs]).to(dev)).float(), 1).cpu().numpy())
+    # the rule is arg-max unless dlwalk.imbalanced tuned one (threshold strategy) and stored it on the learner
+    return proba_frame(np.concatenate(probs), learn.vision_meta['classes'], getattr(learn, 'decision', None))
 
 # %% ../nbs/03_vision.ipynb #36041cf4
 def _pixels(paths, size:int=16) -> np.ndarray:
@@ -546,9 +569,31 @@ def _pixels(paths, size:int=16) -> np.ndarray:
     return np.stack([np.asarray(Image.open(p).convert('L').resize((size, size), Image.BILINEAR), dtype=np.float32).ravel() / 255.
                      for p in paths])
 
-def _svc_baseline(Xtr, ytr, Xte, yte) -> float:
-    from sklearn.svm import SVC
-    return float((SVC(C=10).fit(Xtr, ytr).predict(Xte) == yte).mean())
+_NOT_FOR_IMAGES = ('smote',)  # strategies of dlwalk.imbalanced that need table rows, not images
+
+def _check_strategy(imbalanced):
+    "`InputError` for a strategy name dlwalk.imbalanced does not have, or one that is not for images."
+    if imbalanced is None: return
+    from dlwalk.imbalanced import STRATEGIES
+    for part in str(imbalanced).split('+'):
+        if part.strip() not in STRATEGIES or part.strip() in _NOT_FOR_IMAGES:
+            raise InputError(f"imbalanced={imbalanced!r}: {part.strip()!r} is not a strategy for images; choose from: "
+                             f"{', '.join(o for o in STRATEGIES if o not in _NOT_FOR_IMAGES)} (or several joined by '+'), or 'plain'")
+
+def _vision_data(data, target, size, bs, aug, device):
+    "The split, `DataLoaders`, images per row (for `vision_predict`), labels, and baseline features of `data`."
+    if data is None or isinstance(data, tuple):
+        if data is not None and len(data) != 2: raise InputError(f"data as a tuple must be (X, y), images and labels; got {len(data)} items")
+        X, y = get_digits() if data is None else (np.asarray(data[0]), np.asarray(data[1]))
+        if len(X) != len(y): raise InputError(f"{len(X)} images but {len(y)} labels: give one label per image")
+        s = dataset_split('digits') if data is None else split_indices(y)
+        dls = array_dls(X, y, s.train, s.valid, size=size or 32, bs=bs or 64, aug=aug, device=device)
+        scale = 255. if X.dtype == np.uint8 else 1.
+        return s, dls, (lambda idx: list(X[idx])), y, (lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / scale), bs or 64
+    items = image_items(data, target)
+    s = split_indices(items.label)
+    dls = folder_dls(items, s.train, s.valid, size=size or 64, bs=bs or 32, aug=aug, device=device)
+    return s, dls, (lambda idx: list(items.path.iloc[idx])), items.label.to_numpy(), (lambda idx: _pixels(items.path.iloc[idx])), bs or 32
 
 def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; a CSV or DataFrame of path,label
                  target:str|None=None, # label column of a CSV/DataFrame (default 'label')
@@ -558,9 +603,10 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                  bs:int|None=None, # default 64 for arrays, 32 for files
                  seed:int=42, # seed of the weights, shuffling and augmentation (the split is fixed)
                  device=None, # None for `default_device()`
-                 imbalanced:str|None=None, # a strategy of dlwalk.imbalanced
+                 imbalanced:str|None=None, # a strategy of dlwalk.imbalanced; None or 'plain' for none
                  cbs=None, # extra fastai callbacks for fit
-                 baseline:bool=True, # also fit the SVC (RBF) baseline
+                 baseline:bool=True, # also fit the SVC (RBF) baseline, its C chosen on the validation split
+                 test:bool=True, # score the test split (False while choosing settings: `value` and `baseline_value` are None)
                  size:int|None=None, # image side: 32 for arrays, 64 for files
                  aug:bool=True, # fastai augmentation on training batches
                  pretrained:bool=False, # timm: start from ImageNet weights and `fine_tune`
@@ -568,47 +614,35 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                  progress:bool|None=None, # False: no progress bar and no epoch table; None: fastai's defaults
                  **kwargs, # passed to `image_learner` (depth, width, ...)
                 ) -> tuple:
-    "Train a vision classifier on the fixed split; returns `(learn, report)` with test accuracy and the SVC baseline."
-    seed_everything(seed)
+    "Train a vision classifier on the fixed split; returns `(learn, report)`: accuracies from `vision_predict`, next to the SVC baseline."
+    a = check_train_args('vision', epochs, lr, bs, seed, imbalanced, supports_imbalanced=True)
+    _check_strategy(a['imbalanced'])
+    seed_everything(a['seed'])
     arch = arch or 'cnn'
-    if data is None or isinstance(data, tuple):
-        name = 'digits' if data is None else 'arrays'
-        X, y = get_digits() if data is None else (np.asarray(data[0]), np.asarray(data[1]))
-        s = dataset_split('digits') if data is None else split_indices(y)
-        dls = array_dls(X, y, s.train, s.valid, size=size or 32, bs=bs or 64, aug=aug, device=device)
-        test_dl = array_test_dl(dls, X[s.test], y[s.test])
-        flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / (255. if X.dtype == np.uint8 else 1.)
-        pix = lambda idx: flat(idx)
-        labels = y
-    else:
-        name = str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame'
-        items = image_items(data, target)
-        s = split_indices(items.label)
-        dls = folder_dls(items, s.train, s.valid, size=size or 64, bs=bs or 32, aug=aug, device=device)
-        test_dl = dls.test_dl(items.iloc[s.test], with_labels=True)
-        pix = lambda idx: _pixels(items.path.iloc[idx])
-        labels = items.label.to_numpy()
+    s, dls, images, labels, pixels, bs = _vision_data(data, target, size, a['bs'], aug, device)
     learn = image_learner(dls, arch, pretrained=pretrained, offline_fallback=offline_fallback, progress=progress, **kwargs)
-    if imbalanced is not None:
+    if a['imbalanced'] is not None:
         from dlwalk.imbalanced import apply_imbalance
-        learn = apply_imbalance(learn, imbalanced) or learn
+        apply_imbalance(learn, a['imbalanced'])
     tuned = learn.vision_meta['pretrained']
-    epochs = epochs or (3 if tuned else 10 if arch == 'cnn' else 5)
-    if lr == 'find': lr = float(learn.lr_find(show_plot=False).valley)
-    lr = lr or (2e-3 if tuned else 1e-2)
-    t0 = time.perf_counter()
-    with (learn.no_logging() if progress is False else contextlib.nullcontext()):
+    epochs = a['epochs'] or (3 if tuned else 10 if arch == 'cnn' else 5)
+    lr = resolve_lr(learn, a['lr'], 2e-3 if tuned else 1e-2)
+    if tuned and isinstance(lr, slice): raise InputError("fine-tuning a pretrained model takes one learning rate (fastai's fine_tune), not a slice")
+    with Timer() as t, (learn.no_logging() if progress is False else contextlib.nullcontext()):
         if tuned: learn.fine_tune(epochs, lr, cbs=cbs)
         else: learn.fit_one_cycle(epochs, lr, cbs=cbs)
-    time_s = time.perf_counter() - t0
-    p, t = learn.get_preds(dl=test_dl)
-    acc = float((p.argmax(1) == t).float().mean())
-    base = _svc_baseline(pix(s.train), labels[s.train], pix(s.test), labels[s.test]) if baseline else None
-    report = dict(task='vision', data=name, model=arch, metric='accuracy', value=acc, baseline='svc_rbf_pixels',
-                  baseline_value=base, higher_is_better=True, time_s=time_s, valid_accuracy=float(learn.validate()[1]),
-                  epochs=epochs, lr=float(lr), pretrained=bool(tuned), imbalanced=imbalanced,
-                  n_train=len(s.train), n_valid=len(s.valid), n_test=len(s.test))
-    return learn, report
+    classes = learn.vision_meta['classes']
+    score = lambda idx: score_predictions(vision_predict(learn, images(idx)), labels[idx], classes)
+    valid, tst = score(s.valid), (score(s.test) if test else None)
+    base = svc_baseline(pixels(s.train), labels[s.train], pixels(s.valid), labels[s.valid],
+                        *((pixels(s.test), labels[s.test]) if test else ())) if baseline else None
+    return learn, make_report('vision', dataset_name(data, 'digits'), arch, 'accuracy', True, tst and tst['accuracy'], valid['accuracy'],
+                              'svc_rbf_pixels' if baseline else None, base and base['test'], a['seed'], epochs, lr, bs, t.s,
+                              len(s.train), len(s.valid), len(s.test),
+                              balanced_accuracy=tst and tst['balanced_accuracy'], macro_f1=tst and tst['macro_f1'],
+                              valid_macro_f1=valid['macro_f1'], baseline_setting=base and base['setting'],
+                              baseline_valid_value=base and base['valid'], pretrained=bool(tuned), imbalanced=a['imbalanced'],
+                              decision=getattr(learn, 'decision', None), size=learn.vision_meta['size'], fit_cpu_s=t.cpu_s)
 
 # %% ../nbs/03_vision.ipynb #50af9712
 def vision_recipe(learn:Learner, # from `image_learner` or `vision_train`
@@ -624,7 +658,7 @@ def vision_from_recipe(recipe:dict, # from `vision_recipe` (after a JSON round t
                        device=None, # None for `default_device()`
                       ) -> Learner:
     "A learner with the recipe's architecture and preprocessing and untrained weights (its `DataLoaders` hold one blank image)."
-    if recipe.get('task') != 'vision': raise ValueError(f"not a vision recipe: task is {recipe.get('task')!r}")
+    if recipe.get('task') != 'vision': raise InputError(f"not a vision recipe: task is {recipe.get('task')!r}")
     n_in, size, classes = recipe['n_in'], recipe['size'], list(recipe['classes'])
     dev = default_device(device)
     blank = ArrayImages(torch.zeros(1, n_in, size, size), torch.zeros(1, dtype=torch.long), classes)
