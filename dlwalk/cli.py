@@ -129,7 +129,7 @@ def walk(tasks:str=None, # comma-separated tasks to run; default: vision,tabular
     if json_out:
         rec = {'total_s': round(total, 2)}
         for r in df.to_dict('records'):
-            rec[r['task']] = {k: r.get(k) for k in WALK_JSON_KEYS}
+            rec[r['task']] = {k: None if isinstance(r.get(k), float) and r[k] != r[k] else r.get(k) for k in WALK_JSON_KEYS}  # a frame's missing cells are NaN
         print(json.dumps(rec, default=str))
     return df
 

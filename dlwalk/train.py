@@ -91,14 +91,14 @@ def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.s
 def load_checkpoint(path:str|Path, # a checkpoint file written by `save_checkpoint`
                    ) -> tuple[dict, dict]:
     "Read a checkpoint: `(meta, tensors)`. Never unpickles."
-    from safetensors import safe_open
+    from safetensors import safe_open, SafetensorError
     path = Path(path)
     if not path.exists(): raise UsageError(f"no checkpoint at {str(path)!r}: the run stopped before its first epoch ended; start it again without --resume")
     try:
         with safe_open(str(path), 'pt') as f:
             meta = json.loads((f.metadata() or {}).get('dlwalk', '{}'))
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as e:
+    except (SafetensorError, OSError, ValueError) as e:  # a truncated or foreign file (ValueError: its metadata is not JSON)
         raise UsageError(f"checkpoint {str(path)!r} cannot be read ({str(e).splitlines()[0][:200]}); start the run again without --resume") from None
     if meta.get('format') != CKPT_FORMAT: raise UsageError(f"{str(path)!r} is not a dlwalk checkpoint")
     return meta, tensors
@@ -676,7 +676,7 @@ def walk(tasks:list|None=None, # default: vision, tabular, graph, text
         try: T = get_task(t)
         except TaskNotAvailable as e:
             rows.append(dict(task=t, dataset=None, model=None, metric=None, value=None, baseline=None, baseline_value=None,
-                             time_s=None, status=f'not available ({e})'))
+                             time_s=None, status=f'not available ({e})', chosen_on=None, candidates=[]))
             if verbose: print(f"{t}: not available ({e})", flush=True)
             continue
         given = (settings or {}).get(t)
