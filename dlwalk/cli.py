@@ -9,7 +9,7 @@ from fastcore.script import call_parse, anno_parser, Param
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMMANDS', 'CLIError', 'command', 'info', 'basics', 'train', 'predict', 'walk', 'main']
+__all__ = ['COMMANDS', 'WALK_JSON_KEYS', 'CLIError', 'command', 'info', 'basics', 'train', 'predict', 'walk', 'main']
 
 # %% ../nbs/10_cli.ipynb #f660f15d
 class CLIError(Exception):
@@ -54,14 +54,17 @@ def basics(seed:int=0, # random seed
 
 # %% ../nbs/10_cli.ipynb #b9ed75e6
 _argv:list = []  # the arguments `main` received, recorded in a run's command.txt
+WALK_JSON_KEYS = ('dataset', 'model', 'metric', 'higher_is_better', 'value', 'valid_value', 'baseline', 'baseline_value', 'margin', 'status',
+                  'chosen_on', 'settings', 'candidates', 'time_s', 'wall_s')  # each task's entry in `dlwalk walk --json_out`
 
 def _user_errors():
-    "The exceptions that mean 'the user can fix this' (imported lazily: they live in heavy modules)."
-    from dlwalk.train import UsageError
-    from dlwalk.export import ModelFileError
-    from dlwalk.task import TaskNotAvailable
-    from dlwalk.core import DeviceError
-    return (UsageError, ModelFileError, TaskNotAvailable, DeviceError)
+    "The exceptions that mean 'the user can fix this' (`dlwalk.train.USER_ERRORS`, imported lazily: they live in heavy modules)."
+    from dlwalk.train import USER_ERRORS
+    return USER_ERRORS
+
+def _one_line(e:Exception) -> str:
+    msg = str(e)
+    return msg.splitlines()[0] if msg else type(e).__name__
 
 @command
 def train(task:Param("vision, tabular, graph or text (omit with --resume)", str, opt=False, nargs='?')=None, # vision, tabular, graph or text (omit with --resume)
@@ -86,7 +89,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
     try: return _train(task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
                        imbalanced=imbalanced, out=out, overwrite=overwrite, resume=resume, tensorboard=tensorboard, wandb=wandb,
                        command=shlex.join(['dlwalk'] + _argv) if _argv else None)
-    except errs as e: raise CLIError(str(e)) from None
+    except errs as e: raise CLIError(_one_line(e)) from None
 
 @command
 def predict(model:str, # a model folder: the --out folder of 'dlwalk train' or its model/ sub-folder
@@ -99,7 +102,7 @@ def predict(model:str, # a model folder: the --out folder of 'dlwalk train' or i
     errs = _user_errors()
     from dlwalk.train import predict as _predict
     try: df = _predict(model, data, column=column, device=device)
-    except errs as e: raise CLIError(str(e)) from None
+    except errs as e: raise CLIError(_one_line(e)) from None
     if out: df.to_csv(out, index=False); print(f"wrote {len(df)} predictions to {out}")
     else:
         import pandas as pd
@@ -112,21 +115,21 @@ def walk(tasks:str=None, # comma-separated tasks to run; default: vision,tabular
          device:str=None, # cpu, cuda, mps; default: the best available
          out:str=None, # also save each task's run (model, metrics, plots) in OUT/TASK
          json_out:bool=False, # end with one JSON line of the results
-         full:bool=False, # train each task with its full default budget (much slower) instead of the walk's short settings
+         full:bool=False, # train each task with its full default budget (much slower) instead of choosing among the walk's short settings
         ):
-    "Train each modality on its embedded real data in a few minutes on a CPU and print one results table."
+    "Train each task on its embedded real data in a few minutes on a CPU, each with a short setting chosen on the validation split, and print one results table."
     errs = _user_errors()
     from dlwalk.train import walk as _walk, format_walk
     import time
     t0 = time.time()
     try: df = _walk(tasks.split(',') if tasks else None, seed=seed, device=device, out=out, full=full)
-    except errs as e: raise CLIError(str(e)) from None
+    except errs as e: raise CLIError(_one_line(e)) from None
     total = time.time() - t0
     print(f"\ndlwalk walk: {len(df)} tasks in {total:.0f} s\n" + format_walk(df))
     if json_out:
         rec = {'total_s': round(total, 2)}
         for r in df.to_dict('records'):
-            rec[r['task']] = {k: r.get(k) for k in ('data', 'model', 'metric', 'value', 'baseline', 'baseline_value', 'higher_is_better', 'margin', 'time_s', 'wall_s', 'status', 'settings')}
+            rec[r['task']] = {k: None if isinstance(r.get(k), float) and r[k] != r[k] else r.get(k) for k in WALK_JSON_KEYS}  # a frame's missing cells are NaN
         print(json.dumps(rec, default=str))
     return df
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_graph.ipynb #5a52e197
 from __future__ import annotations
-import copy, time, warnings
+import copy, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -23,15 +23,16 @@ from .core import default_device, seed_everything, AdamW_torch
 from functools import partial
 import torch.nn.functional as F
 from .data import data_dir, get_tpsa, get_karate, dataset_split, split_indices, read_table
-from .core import to_plain
-from .task import Task, register_task
-
+from .core import to_plain, InputError, ColumnError
+from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
+                         score_predictions, choose_on_valid, Choice)
 
 # %% auto #0
-__all__ = ['ATOM_FEATURES', 'ATOM_CARDINALITIES', 'POOLS', 'CONVS', 'GRAPH_OPT', 'FOREST', 'FEATURISER', 'smiles_to_graph',
-           'smiles_to_graphs', 'tpsa_graphs', 'GraphDataLoader', 'NodeDataLoader', 'GraphDataLoaders',
-           'CategoricalEncoder', 'GNN', 'check_graph', 'mse_flat', 'graph_learner', 'graph_predict', 'get_embeddings',
-           'plot_embeddings', 'morgan_counts', 'fingerprint_forest', 'graph_train', 'graph_recipe', 'graph_from_recipe']
+__all__ = ['ATOM_FEATURES', 'ATOM_CARDINALITIES', 'POOLS', 'CONVS', 'GRAPH_OPT', 'FOREST', 'FOREST_GRID', 'FEATURISER',
+           'smiles_to_graph', 'smiles_to_graphs', 'tpsa_graphs', 'GraphDataLoader', 'NodeDataLoader',
+           'GraphDataLoaders', 'CategoricalEncoder', 'GNN', 'check_graph', 'mse_flat', 'graph_learner', 'graph_predict',
+           'get_embeddings', 'plot_embeddings', 'morgan_counts', 'fingerprint_forest', 'choose_forest', 'graph_train',
+           'graph_recipe', 'graph_from_recipe']
 
 # %% ../nbs/06_graph.ipynb #27b27489
 ATOM_FEATURES = list(_x_map)
@@ -64,7 +65,7 @@ def smiles_to_graphs(smiles, # SMILES strings
     "Featurise SMILES with PyG's `from_smiles`; skips (and warns about) unreadable ones; returns `(graphs, kept_row_indices)`."
     if isinstance(smiles, str): smiles = [smiles]
     smiles = list(smiles)
-    if y is not None and len(y) != len(smiles): raise ValueError(f"got {len(smiles)} SMILES but {len(y)} targets")
+    if y is not None and len(y) != len(smiles): raise InputError(f"got {len(smiles)} SMILES but {len(y)} targets")
     graphs, kept, bad = [], [], []
     for i, s in enumerate(smiles):
         g = smiles_to_graph(s)
@@ -73,7 +74,7 @@ def smiles_to_graphs(smiles, # SMILES strings
             v = y[i]
             g.y = torch.tensor([v], dtype=torch.long if isinstance(v, (int, np.integer)) else torch.float32)
         graphs.append(g); kept.append(i)
-    if not graphs: raise ValueError(f"none of the {len(smiles)} SMILES could be read: {_describe_bad(bad, len(smiles))}")
+    if not graphs: raise InputError(f"none of the {len(smiles)} SMILES could be read: {_describe_bad(bad, len(smiles))}")
     if bad: warnings.warn(f"skipped {_describe_bad(bad, len(smiles))}")
     return graphs, np.array(kept, dtype=np.int64)
 
@@ -171,7 +172,7 @@ class GraphDataLoaders(DataLoaders):
     @classmethod
     def from_graphs(cls, train:list, valid:list, bs:int=64, device=None, cat_sizes=None, classes=None):
         "Graph-level tasks: train (shuffled, last partial batch dropped) and valid loaders of `Batch` objects."
-        if not len(train): raise ValueError("the training set has no graphs")
+        if not len(train): raise InputError("the training set has no graphs")
         dls = cls(GraphDataLoader(train, bs, shuffle=True, drop_last=len(train) > bs), GraphDataLoader(valid, bs), device=default_device(device))
         dls.level, dls.cat_sizes, dls.classes = 'graph', cat_sizes, classes
         return dls
@@ -187,9 +188,9 @@ class GraphDataLoaders(DataLoaders):
         "Node-level tasks on one graph: the whole graph each step; masks (default `data.train_mask`, and `data.val_mask` or every other node) pick the nodes."
         tm = getattr(data, 'train_mask', None) if train_mask is None else train_mask
         vm = getattr(data, 'val_mask', None) if valid_mask is None else valid_mask
-        if tm is None: raise ValueError("no train mask: pass train_mask or give the graph a `train_mask`")
+        if tm is None: raise InputError("no train mask: pass train_mask or give the graph a `train_mask`")
         tl = NodeDataLoader(data, tm)
-        if tl.mask.sum() == 0: raise ValueError("the train mask selects no nodes: a node task needs at least one labelled training node")
+        if tl.mask.sum() == 0: raise InputError("the train mask selects no nodes: a node task needs at least one labelled training node")
         vl = NodeDataLoader(data, vm if vm is not None else ~tl.mask)
         dls = cls(tl, vl, device=default_device(device))
         dls.level, dls.cat_sizes, dls.classes = 'node', None, classes
@@ -226,12 +227,12 @@ class GNN(nn.Module):
                  y_std:float=1., # regression target standard deviation
                 ):
         super().__init__()
-        if conv not in CONVS: raise ValueError(f"unknown conv {conv!r}; use one of: {', '.join(CONVS)}")
-        if pool is not None and pool not in POOLS: raise ValueError(f"unknown pool {pool!r}; use one of: {', '.join(POOLS)} (or None for node tasks)")
-        if num_layers < 1: raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        if conv == 'gat' and hidden_channels % heads: raise ValueError(f"GAT: hidden_channels ({hidden_channels}) must be a multiple of heads ({heads})")
+        if conv not in CONVS: raise InputError(f"unknown conv {conv!r}; use one of: {', '.join(CONVS)}")
+        if pool is not None and pool not in POOLS: raise InputError(f"unknown pool {pool!r}; use one of: {', '.join(POOLS)} (or None for node tasks)")
+        if num_layers < 1: raise InputError(f"num_layers must be >= 1, got {num_layers}")
+        if conv == 'gat' and hidden_channels % heads: raise InputError(f"GAT: hidden_channels ({hidden_channels}) must be a multiple of heads ({heads})")
         if cat_sizes is not None and len(cat_sizes) != in_channels:
-            raise ValueError(f"cat_sizes has {len(cat_sizes)} entries but in_channels is {in_channels}")
+            raise InputError(f"cat_sizes has {len(cat_sizes)} entries but in_channels is {in_channels}")
         self.in_channels, self.out_channels, self.pool_name, self.conv_name = in_channels, out_channels, pool, conv
         self.cat_sizes, self.dropout = cat_sizes, dropout
         self.encoder = CategoricalEncoder(cat_sizes, hidden_channels) if cat_sizes is not None else None
@@ -278,21 +279,21 @@ def check_graph(g:Data, # the graph to check
                 cat_sizes:list|None=None, # categories per column: `x` must be integer-coded within them; None skips that check
                 name:str='graph', # how the error names the graph
                ):
-    "Raise a `ValueError` naming `name` if `g` has a malformed `edge_index` or node features of the wrong width."
+    "Raise an `InputError` naming `name` if `g` has a malformed `edge_index` or node features of the wrong width."
     x, ei = getattr(g, 'x', None), getattr(g, 'edge_index', None)
-    if x is None or not torch.is_tensor(x) or x.dim() != 2: raise ValueError(f"{name}: node features x must be a 2-D tensor [num_nodes, in_channels], got {None if x is None else tuple(x.shape)}")
-    if ei is None or not torch.is_tensor(ei): raise ValueError(f"{name}: edge_index must be a tensor of shape [2, num_edges]")
-    if ei.dtype != torch.long: raise ValueError(f"{name}: edge_index must have dtype torch.long (int64), got {ei.dtype}")
-    if ei.dim() != 2 or ei.size(0) != 2: raise ValueError(f"{name}: edge_index must have shape [2, num_edges], got {list(ei.shape)}")
+    if x is None or not torch.is_tensor(x) or x.dim() != 2: raise InputError(f"{name}: node features x must be a 2-D tensor [num_nodes, in_channels], got {None if x is None else tuple(x.shape)}")
+    if ei is None or not torch.is_tensor(ei): raise InputError(f"{name}: edge_index must be a tensor of shape [2, num_edges]")
+    if ei.dtype != torch.long: raise InputError(f"{name}: edge_index must have dtype torch.long (int64), got {ei.dtype}")
+    if ei.dim() != 2 or ei.size(0) != 2: raise InputError(f"{name}: edge_index must have shape [2, num_edges], got {list(ei.shape)}")
     n = x.size(0)
     if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= n):
-        raise ValueError(f"{name}: edge_index refers to node {int(ei.max()) if int(ei.max()) >= n else int(ei.min())} but the graph has {n} nodes (valid ids 0..{n-1})")
+        raise InputError(f"{name}: edge_index refers to node {int(ei.max()) if int(ei.max()) >= n else int(ei.min())} but the graph has {n} nodes (valid ids 0..{n-1})")
     if in_channels is not None and x.size(1) != in_channels:
-        raise ValueError(f"{name}: node features have width {x.size(1)} but the model expects in_channels={in_channels}")
+        raise InputError(f"{name}: node features have width {x.size(1)} but the model expects in_channels={in_channels}")
     if cat_sizes is not None:
-        if x.is_floating_point(): raise ValueError(f"{name}: the model embeds integer-coded features but x has dtype {x.dtype}")
+        if x.is_floating_point(): raise InputError(f"{name}: the model embeds integer-coded features but x has dtype {x.dtype}")
         if n and ((x < 0).any() or (x >= torch.tensor(cat_sizes, device=x.device)).any()):
-            raise ValueError(f"{name}: integer-coded features out of range for cat_sizes={list(cat_sizes)}")
+            raise InputError(f"{name}: integer-coded features out of range for cat_sizes={list(cat_sizes)}")
 
 # %% ../nbs/06_graph.ipynb #23569d8a
 def _is_regression(y): return y.is_floating_point()
@@ -333,15 +334,15 @@ def graph_learner(dls:GraphDataLoaders, # from `GraphDataLoaders.from_graphs/fro
         classes = getattr(dls, 'classes', None)
         out_channels = 1 if reg else (len(classes) if classes is not None else int(g0.y.max() if node else ys.max()) + 1)
     if pool == 'auto': pool = None if node else 'add'
-    if node and pool is not None: raise ValueError("node tasks need pool=None (one output per node)")
-    if not node and pool is None: raise ValueError(f"graph tasks need a pool: one of {', '.join(POOLS)}")
+    if node and pool is not None: raise InputError("node tasks need pool=None (one output per node)")
+    if not node and pool is None: raise InputError(f"graph tasks need a pool: one of {', '.join(POOLS)}")
     for dl in dls.loaders:
         for i, g in enumerate(dl.dataset): check_graph(g, in_channels, cat_sizes, _graph_name(g, i))
     if not reg:
         for dl in dls.loaders:
             yy = torch.cat([g.y.view(-1) if not node else g.y[dl.mask] for g in dl.dataset])
             if yy.numel() and (int(yy.min()) < 0 or int(yy.max()) >= out_channels):
-                raise ValueError(f"labels must be in 0..{out_channels-1} (out_channels={out_channels}); found {int(yy.min())}..{int(yy.max())}")
+                raise InputError(f"labels must be in 0..{out_channels-1} (out_channels={out_channels}); found {int(yy.min())}..{int(yy.max())}")
     y_mean, y_std = (float(ys.mean()), float(ys.std()) if ys.numel() > 1 else 1.) if reg else (0., 1.)
     if norm is None: norm = not node
     cfg = dict(in_channels=in_channels, hidden_channels=hidden_channels, out_channels=out_channels, num_layers=num_layers,
@@ -366,12 +367,12 @@ def graph_predict(learn:Learner, # a molecule learner from `graph_learner`, `gra
     if isinstance(items, str): items = [items]
     if isinstance(items, (pd.Series, np.ndarray)): items = items.tolist()
     if not isinstance(items, (list, tuple)): raise TypeError(f"items must be a SMILES string or a list of them, got {type(items).__name__}")
-    if not items: raise ValueError("no SMILES to predict")
+    if not items: raise InputError("no SMILES to predict")
     wrong = [(i, s) for i, s in enumerate(items) if not isinstance(s, str)]
-    if wrong: raise TypeError(f"SMILES must be strings; got {', '.join(f'{type(s).__name__} {s!r} (item {i})' for i, s in wrong[:5])}")
+    if wrong: raise InputError(f"SMILES must be strings; got {', '.join(f'{type(s).__name__} {s!r} (item {i})' for i, s in wrong[:5])}")
     graphs = [smiles_to_graph(s) for s in items]
     bad = [(i, s) for i, (s, g) in enumerate(zip(items, graphs)) if g is None]
-    if bad: raise ValueError(f"cannot predict: {_describe_bad(bad, len(items)).replace('(row', '(item')}")
+    if bad: raise InputError(f"cannot predict: {_describe_bad(bad, len(items)).replace('(row', '(item')}")
     dev = next(learn.model.parameters()).device
     model, outs = learn.model, []
     was_training = model.training
@@ -380,13 +381,9 @@ def graph_predict(learn:Learner, # a molecule learner from `graph_learner`, `gra
         for b, _ in GraphDataLoader(graphs, 256, device=dev): outs.append(model(b).float().cpu())
     model.train(was_training)
     out = torch.cat(outs)
-    df = pd.DataFrame(dict(smiles=list(items)))
-    if cfg['regression']: df['prediction'] = out.view(-1).numpy()
-    else:
-        classes = cfg.get('classes') or list(range(out.size(1)))
-        probs = out.softmax(1).numpy()
-        df['prediction'] = [classes[i] for i in probs.argmax(1)]
-        for j, c in enumerate(classes): df[f'p_{c}'] = probs[:, j]
+    if cfg['regression']: df = pd.DataFrame(dict(prediction=out.view(-1).numpy()))
+    else: df = proba_frame(out.softmax(1).numpy(), cfg.get('classes') or list(range(out.size(1))))  # the task protocol's frame
+    df.insert(0, 'smiles', list(items))
     return df
 
 # %% ../nbs/06_graph.ipynb #e33d7ec8
@@ -442,24 +439,43 @@ def morgan_counts(smiles, # a list of SMILES strings
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
     out = np.zeros((len(smiles), n_bits), dtype=np.float32)
     for i, s in enumerate(smiles):
-        m = Chem.MolFromSmiles(s)
-        if m is None: raise ValueError(f"rdkit cannot read SMILES {s!r} (row {i})")
+        m = Chem.MolFromSmiles(s) if isinstance(s, str) else None
+        if m is None: raise InputError(f"rdkit cannot read SMILES {s!r} (row {i})")
         out[i] = gen.GetCountFingerprintAsNumPy(m)
     return out
 
-def fingerprint_forest(train_smiles, # training molecules as SMILES strings
-                       train_y, # their targets
+# %% ../nbs/06_graph.ipynb #02426f22
+FOREST = 'random forest on Morgan count fingerprints (radius 2, 2048 bits)'
+FOREST_GRID = (dict(max_features=0.3), dict(max_features=1.0))  # chosen on the valid split; ties go to the first (the cheaper)
+
+def fingerprint_forest(X, # fingerprints from `morgan_counts` (n, n_bits), or the SMILES strings themselves
+                       y, # the targets: numbers for regression, class codes for classification
                        regression:bool=True, # a regressor; False for a classifier
                        n_estimators:int=100, # trees in the forest
+                       max_features:float|str=1.0, # share of the fingerprint counts tried at each split (or 'sqrt')
                        seed:int=42, # the forest's random state
                        n_jobs:int=-1, # parallel jobs; -1 uses every core
                       ):
     "A random forest on Morgan count fingerprints (radius 2, 2048 bits), fitted: the baseline for molecule tasks."
     from sklearn.ensemble import RandomForestRegressor, RandomForestClassifier
-    rf = (RandomForestRegressor if regression else RandomForestClassifier)(n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs)
-    return rf.fit(morgan_counts(train_smiles), np.asarray(train_y))
+    if not isinstance(X, np.ndarray): X = morgan_counts(list(X))
+    rf = (RandomForestRegressor if regression else RandomForestClassifier)(n_estimators=n_estimators, max_features=max_features,
+                                                                         random_state=seed, n_jobs=n_jobs)
+    return rf.fit(X, np.asarray(y))
 
-FOREST = 'random forest on Morgan count fingerprints (radius 2, 2048 bits)'
+def choose_forest(X_train, y_train, # training fingerprints (`morgan_counts`) and targets
+                  X_valid, y_valid, # validation fingerprints and targets: the split the setting is chosen on
+                  regression:bool=True, # MAE (lower is better) for regression, accuracy for classification
+                  grid=FOREST_GRID, # the settings to try, each a dict of `fingerprint_forest` arguments
+                  n_estimators:int=100, # trees, unless a setting says otherwise
+                  seed:int=42, # every candidate's random state
+                  n_jobs:int=-1, # parallel jobs
+                 ) -> Choice:
+    "Fit `fingerprint_forest` for every setting of `grid` and choose on the validation split (`choose_on_valid`): the fitted forest is `.result`."
+    from sklearn.metrics import mean_absolute_error, accuracy_score
+    fit = lambda **c: fingerprint_forest(X_train, y_train, regression, **{'n_estimators': n_estimators, **c}, seed=seed, n_jobs=n_jobs)
+    metric = mean_absolute_error if regression else accuracy_score
+    return choose_on_valid(list(grid), fit, lambda rf: metric(np.asarray(y_valid), rf.predict(X_valid)), higher_is_better=not regression)
 
 # %% ../nbs/06_graph.ipynb #169f4d7b
 FEATURISER = dict(name='torch_geometric.utils.from_smiles', with_hydrogen=False, kekulize=False, atom_features=ATOM_FEATURES)
@@ -467,10 +483,15 @@ FEATURISER = dict(name='torch_geometric.utils.from_smiles', with_hydrogen=False,
 # %% ../nbs/06_graph.ipynb #446d9cd8
 def _read_table(data, target):
     df = read_table(data, target=target, required=('smiles',))
-    if target is None: raise ValueError(f"pass target=<column to predict>; columns are: {', '.join(map(str, df.columns))}")
+    if target is None: raise InputError(f"pass target=<column to predict>; columns are: {', '.join(map(str, df.columns))}")
     df = df[df[target].notna()].reset_index(drop=True)
-    if not len(df): raise ValueError(f"target column {target!r} has no values")
+    if not len(df): raise InputError(f"target column {target!r} has no values")
     return df
+
+def _forest_frame(rf, X, classes):
+    "The forest's predictions as a `predict` frame, so it is scored like the GNN."
+    p = rf.predict(X)
+    return pd.DataFrame(dict(prediction=p if classes is None else [classes[int(i)] for i in p]))
 
 def graph_train(data=None, # None: the TPSA molecules; else a CSV path or DataFrame with a `smiles` column
                 target:str|None=None, # the column to predict (user data)
@@ -480,62 +501,68 @@ def graph_train(data=None, # None: the TPSA molecules; else a CSV path or DataFr
                 bs:int|None=None, # default 64
                 seed:int=42, # seed of the weights, the shuffling, the split of user data and the forest
                 device=None, # None for `default_device()`
-                imbalanced=None, # must be None: graph tasks have no imbalanced strategies
+                imbalanced=None, # None, 'none' or 'plain': graph tasks have no class-imbalance strategies
                 cbs=None, # extra fastai callbacks passed to `fit_one_cycle`
-                baseline:bool=True, # also fit the fingerprint random forest and report it
+                baseline:bool=True, # also fit the fingerprint random forest (its setting chosen on the valid split) and report it
+                test:bool=True, # score the test split; False while choosing settings (`value`, `baseline_value` None)
                 regression:bool|None=None, # None: numeric target -> regression, else classification
-                **kwargs) -> tuple:
-    "Train a GNN on molecules (the task protocol): returns `(learn, report)` with test-split metrics and the fingerprint-forest baseline."
-    from sklearn.metrics import r2_score, mean_absolute_error, mean_squared_error, accuracy_score
-    if imbalanced is not None: raise ValueError("imbalanced strategies are for vision and tabular tasks; graph_train has none")
-    arch, epochs, bs = arch or 'gin', epochs or 30, bs or 64
+                **kwargs, # passed to `graph_learner` (hidden_channels, num_layers, dropout, pool, ...)
+               ) -> tuple:
+    "Train a GNN on molecules (the task protocol): returns `(learn, report)`, scored with `graph_predict`, next to the fingerprint forest."
+    a = check_train_args('graph', epochs, lr, bs, seed, imbalanced)
+    arch, epochs, bs = arch or 'gin', a['epochs'] or 30, a['bs'] or 64
+    if arch not in CONVS: raise InputError(f"unknown arch {arch!r}; use one of: {', '.join(CONVS)}")
     seed_everything(seed)
     if data is None:
+        if target not in (None, 'tpsa'): raise ColumnError(f"the TPSA molecules have one target, 'tpsa'; got target={target!r}")
+        if regression is False: raise InputError("the TPSA molecules are a regression task; leave regression out")
         graphs, kept = tpsa_graphs()
         df = get_tpsa(); target, regression, classes = 'tpsa', True, None
-        sp = dataset_split('tpsa'); name = 'tpsa'
+        codes, sp = df.tpsa.to_numpy(np.float64), dataset_split('tpsa')
     else:
         df = _read_table(data, target)
         y = df[target]
         if regression is None: regression = pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)
-        if regression: codes, classes = y.to_numpy(np.float32).tolist(), None
+        if regression:
+            try: codes, classes = y.to_numpy(np.float64), None
+            except (TypeError, ValueError): raise InputError(f"regression needs a numeric target; column {target!r} holds {y.dtype} values") from None
         else:
             classes = sorted(y.unique().tolist(), key=str)
-            codes = y.map({c: i for i, c in enumerate(classes)}).astype(int).tolist()
-        graphs, kept = smiles_to_graphs(df.smiles.tolist(), codes)
-        sp = split_indices(len(df) if regression else np.asarray(codes), seed=seed)
-        name = str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame'
+            codes = y.map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
+        graphs, kept = smiles_to_graphs(df.smiles.tolist(), codes.astype(np.float32).tolist() if regression else codes.tolist())
+        if len(kept) < 5: raise InputError(f"only {len(kept)} readable molecules with a target: graph_train needs at least 5 (train, valid and test splits)")
+        sp = split_indices(len(df) if regression else codes, seed=seed)
     pos = {r: i for i, r in enumerate(kept)}
-    pick = lambda idx: [r for r in idx if r in pos]
-    rows = [pick(sp.train), pick(sp.valid), pick(sp.test)]
+    rows = [np.array([r for r in idx if r in pos], dtype=np.int64) for idx in sp]
     tr, va, te = ([graphs[pos[r]] for r in rr] for rr in rows)
-    if not te: raise ValueError("the test split is empty: give at least 5 readable molecules")
+    if not len(va) or not len(te):
+        raise InputError(f"the valid or test split is empty ({len(tr)}/{len(va)}/{len(te)} readable molecules): give at least 5 readable molecules")
     dls = GraphDataLoaders.from_graphs(tr, va, bs=bs, device=device, cat_sizes=ATOM_CARDINALITIES, classes=classes)
     learn = graph_learner(dls, arch, **kwargs)
     learn.graph_cfg.update(target=target, featuriser=FEATURISER)
-    if lr is None: lr = 3e-3
-    elif lr == 'find': lr = float(learn.lr_find(show_plot=False).valley)
-    t0 = time.perf_counter()
-    learn.fit_one_cycle(epochs, lr, cbs=cbs)
-    time_s = time.perf_counter() - t0
-    pred = graph_predict(learn, df.smiles.to_numpy()[rows[2]].tolist())
-    y_te = np.array([g.y.item() for g in te])
-    rep = dict(task='graph', data=name, model=arch, target=target, n_train=len(tr), n_valid=len(va), n_test=len(te),
-               n_skipped=len(df) - len(kept), epochs=epochs, lr=float(lr), time_s=time_s, baseline=FOREST, baseline_value=None)
+    lr = resolve_lr(learn, a['lr'], 3e-3)
+    with Timer() as t: learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    smiles, labels = df.smiles.to_numpy(), df[target].to_numpy()
+    score = lambda k: score_predictions(graph_predict(learn, smiles[rows[k]].tolist()), labels[rows[k]], classes)
+    metric = 'mae' if regression else 'accuracy'
+    s_valid = score(1)
+    s_test = score(2) if test else {}
+    extras = (dict(r2=s_test.get('r2'), rmse=s_test.get('rmse'), valid_r2=s_valid['r2']) if regression else
+              dict(balanced_accuracy=s_test.get('balanced_accuracy'), macro_f1=s_test.get('macro_f1')))
+    bvalue = None
     if baseline:
-        t1 = time.perf_counter()
-        rf = fingerprint_forest(df.smiles.to_numpy()[rows[0]].tolist(), [g.y.item() for g in tr], regression, seed=seed)
-        rf_pred = rf.predict(morgan_counts(df.smiles.to_numpy()[rows[2]].tolist()))
-        rep['baseline_time_s'] = time.perf_counter() - t1
-    if regression:
-        p = pred.prediction.to_numpy()
-        rep.update(metric='mae', value=float(mean_absolute_error(y_te, p)), higher_is_better=False,
-                   r2=float(r2_score(y_te, p)), rmse=float(mean_squared_error(y_te, p) ** .5))
-        if baseline: rep.update(baseline_value=float(mean_absolute_error(y_te, rf_pred)), baseline_r2=float(r2_score(y_te, rf_pred)))
-    else:
-        p = pred.prediction.map({c: i for i, c in enumerate(classes)}).to_numpy()
-        rep.update(metric='accuracy', value=float(accuracy_score(y_te, p)), higher_is_better=True)
-        if baseline: rep.update(baseline_value=float(accuracy_score(y_te, rf_pred)))
+        with Timer() as tb:
+            X = [morgan_counts(smiles[rows[k]].tolist()) for k in ((0, 1, 2) if test else (0, 1))]  # featurised once for every candidate
+            ch = choose_forest(X[0], codes[rows[0]], X[1], codes[rows[1]], regression, seed=seed)
+            if test:
+                bs_test = score_predictions(_forest_frame(ch.result, X[2], classes), labels[rows[2]], classes)
+                bvalue = bs_test[metric]
+        extras.update(baseline_setting=ch.best, baseline_valid_value=float(ch.table.valid[ch.index]),
+                      baseline_candidates=ch.table.to_dict('records'), baseline_time_s=tb.s)
+        if regression: extras['baseline_r2'] = bs_test['r2'] if test else None
+    rep = make_report('graph', dataset_name(data, 'tpsa'), arch, metric, not regression, s_test.get(metric), s_valid[metric],
+                      FOREST if baseline else None, bvalue, seed, epochs, lr, bs, t.s, len(tr), len(va), len(te),
+                      target=target, n_skipped=len(df) - len(kept), **extras)
     return learn, rep
 
 # %% ../nbs/06_graph.ipynb #574efe03

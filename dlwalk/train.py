@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_train.ipynb #d512aa42
 from __future__ import annotations
-import hashlib, json, os, random, shlex, sys, time, warnings
+import hashlib, json, os, random, shlex, shutil, sys, time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -13,22 +13,33 @@ import torch
 from fastai.callback.core import Callback, CancelFitException, CancelEpochException
 from fastai.callback.progress import CSVLogger
 from . import __version__
-from .core import default_device, DeviceError, seed_everything
-from .data import DATASETS, read_table, columns_text as _table_cols
-from .core import to_plain, atomic_write, unwrap_model
-from .task import get_task, TaskNotAvailable, TASK_NAMES, available_tasks
+from .core import default_device, DeviceError, InputError, seed_everything, to_plain, atomic_write, unwrap_model
+from .data import DATASETS, read_table, columns_text
+from .task import get_task, Task, TaskNotAvailable, TASK_NAMES, choose_on_valid
 from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
-__all__ = ['CKPT_FORMAT', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS', 'WALK_KW', 'UsageError', 'save_checkpoint',
-           'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger',
-           'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions', 'plot_curves', 'save_confusion',
-           'check_data', 'prepare_out', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
-           'find_wandb_runs', 'read_items', 'predict', 'walk_kwargs', 'walk', 'format_walk']
+__all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS',
+           'WALK_CANDIDATES', 'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint',
+           'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks',
+           'read_tensorboard', 'versions', 'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot',
+           'remove_new_files', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
+           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
-class UsageError(ValueError):
-    "A problem with the user's data or options, with the fix in the message: printed as one line by the command."
+class UsageError(InputError):
+    "A problem with the command's data or options, with the fix in the message: printed as one line by the command."
+
+USER_ERRORS = (InputError, ModelFileError, TaskNotAvailable, DeviceError)  # what the command reports as one line, exit status 2
+
+def _user_errors(f, *args, **kwargs):
+    "Call `f`; a user error (`USER_ERRORS`) becomes a one-line `UsageError`, anything else keeps its traceback."
+    try: return f(*args, **kwargs)
+    except UsageError: raise
+    except USER_ERRORS as e:
+        if os.environ.get('DLWALK_DEBUG'): raise
+        msg = str(e)
+        raise UsageError(msg.splitlines()[0] if msg else type(e).__name__) from None
 
 # %% ../nbs/09_train.ipynb #5d8cb41a
 CKPT_FORMAT = 'dlwalk-checkpoint'
@@ -80,14 +91,14 @@ def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.s
 def load_checkpoint(path:str|Path, # a checkpoint file written by `save_checkpoint`
                    ) -> tuple[dict, dict]:
     "Read a checkpoint: `(meta, tensors)`. Never unpickles."
-    from safetensors import safe_open
+    from safetensors import safe_open, SafetensorError
     path = Path(path)
     if not path.exists(): raise UsageError(f"no checkpoint at {str(path)!r}: the run stopped before its first epoch ended; start it again without --resume")
     try:
         with safe_open(str(path), 'pt') as f:
             meta = json.loads((f.metadata() or {}).get('dlwalk', '{}'))
             tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as e:
+    except (SafetensorError, OSError, ValueError) as e:  # a truncated or foreign file (ValueError: its metadata is not JSON)
         raise UsageError(f"checkpoint {str(path)!r} cannot be read ({str(e).splitlines()[0][:200]}); start the run again without --resume") from None
     if meta.get('format') != CKPT_FORMAT: raise UsageError(f"{str(path)!r} is not a dlwalk checkpoint")
     return meta, tensors
@@ -284,45 +295,54 @@ def save_confusion(cm, # a square matrix of counts: rows are true classes, colum
     plot_confusion_matrix(cm, [str(c) for c in classes], normalize=False, ax=ax, title=title)
     fig.tight_layout(); fig.savefig(fname, dpi=100); plt.close(fig)
 
+CLASSIFICATION_METRICS = ('accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'pr_auc')
+
 def _confusion(learn, report):
     "The confusion matrix from the report (test split) or from the validation predictions; None for regression."
     if report.get('confusion_matrix') is not None:
         cm = np.asarray(report['confusion_matrix'])
         return cm, list(report.get('classes') or range(len(cm))), 'test split'
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            preds, targs = learn.get_preds(ds_idx=1)
-    except Exception as e:
-        print(f"(no confusion matrix: predicting the validation split failed: {str(e).splitlines()[0][:200]})", file=sys.stderr)
-        return None
+    if not report.get('classes') and report.get('metric') not in CLASSIFICATION_METRICS: return None  # regression: no matrix
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        preds, targs = learn.get_preds(ds_idx=1)  # a failure here is a bug in the task: it keeps its traceback
     if torch.is_tensor(targs) and targs.ndim == 2 and targs.shape[1] == 1: targs = targs[:, 0]
     if not (torch.is_tensor(preds) and preds.ndim == 2 and preds.shape[1] > 1 and torch.is_tensor(targs)
-            and not targs.is_floating_point() and targs.ndim == 1 and len(targs) == len(preds)): return None
+            and not targs.is_floating_point() and targs.ndim == 1 and len(targs) == len(preds)): return None  # e.g. multi-label
     n = preds.shape[1]
     cm = np.zeros((n, n), dtype=int)
     np.add.at(cm, (targs.long().numpy(), preds.argmax(1).numpy()), 1)
-    classes = list(report.get('classes') or getattr(learn.dls, 'vocab', None) or getattr(learn, 'toy_recipe', {}).get('classes') or range(n))
+    classes = list(report.get('classes') or getattr(learn.dls, 'vocab', None) or range(n))
     return cm, [str(c) for c in classes][:n], 'validation split'
 
 # %% ../nbs/09_train.ipynb #9f3cfa25
-_EMBEDDED = dict(vision='the handwritten digits', tabular='the breast-cancer table', graph='the TPSA molecules', text='the offline text corpus')
-_NEEDS = dict(vision='an image folder (one sub-folder per class) or a CSV with path and label columns',
-              tabular='a CSV file plus --target', graph="a CSV with a 'smiles' column plus --target",
-              text='a CSV with a text column plus --target')
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
 
+def _needs(task:str) -> str:
+    try: return get_task(task).needs
+    except TaskNotAvailable: return 'your data'
+
 def _read_csv(path:Path, task:str) -> pd.DataFrame:
-    "`dlwalk.data.read_table` on the user's CSV; its errors become one-line `UsageError`s saying what `task` needs."
-    try: return read_table(path, what=f'CSV {str(path)!r}')
-    except (OSError, ValueError, TypeError) as e:
-        raise UsageError(f"{str(e).splitlines()[0]}; {task} needs {_NEEDS.get(task, 'a CSV file')}") from None
+    "`dlwalk.data.read_table` on the user's CSV; a file it cannot read becomes a one-line `UsageError` saying what `task` needs."
+    try: df = read_table(path, what=f'CSV {str(path)!r}')
+    except (OSError, ValueError) as e:  # read_table's InputError (a ValueError), and permission problems
+        raise UsageError(f"{str(e).splitlines()[0]}; {task} needs {_needs(task)}") from None
+    if len(df.columns) == 1:  # one column whose name holds another separator: not comma-separated
+        sep = next((d for d in (';', '\t', '|') if d in str(df.columns[0])), None)
+        if sep is not None:
+            raise UsageError(f"{str(path)!r} looks separated by {sep!r}, not commas (its header is one column: {str(df.columns[0])[:60]!r}); "
+                             f"save it comma-separated (the delimiter must be ',')")
+    return df
 
 def _is_str(col): return col.dtype == object or pd.api.types.is_string_dtype(col.dtype)
 
-def _cols(df): return _table_cols(df, 12)
+def _blank(col:pd.Series) -> bool:
+    "Every cell of `col` is missing or whitespace."
+    return bool(col.isna().all() or (_is_str(col) and col.fillna('').astype(str).str.strip().eq('').all()))
 
-def check_data(task:str, # vision, tabular, graph or text
+def _cols(df, n=12): return columns_text(df, n)
+
+def check_data(task:str, # vision, tabular, graph, text, or a registered task
                data:str|Path|None, # the --data argument
                target:str|None=None, # the --target argument
               ):
@@ -330,37 +350,44 @@ def check_data(task:str, # vision, tabular, graph or text
     if data is None: return
     p = Path(data).expanduser()
     if not p.exists() and str(data) in DATASETS and task in ('tabular', 'toy'): return  # a registered table, e.g. --data cars
-    fix = f"give {_NEEDS.get(task, 'your data')}, or leave out --data to use {_EMBEDDED.get(task, 'the embedded data')}"
+    try: T = get_task(task); needs, embedded = T.needs, T.embedded
+    except TaskNotAvailable: needs, embedded = 'your data', 'the embedded data'
+    fix = f"give {needs}, or leave out --data to use {embedded}"
     if not p.exists(): raise UsageError(f"--data {str(data)!r} does not exist; {fix}")
     if not os.access(p, os.R_OK) or (p.is_dir() and not os.access(p, os.X_OK)):
         raise UsageError(f"--data {str(data)!r} cannot be read (permission denied); fix its permissions or copy it somewhere readable")
     if task == 'vision':
         if p.is_dir():
             classes = [d for d in p.iterdir() if d.is_dir() and any(f.suffix.lower() in IMAGE_EXTS for f in d.iterdir())]
-            if len(classes) < 2: raise UsageError(f"--data {str(data)!r} has {len(classes)} sub-folder(s) with images; vision needs {_NEEDS['vision']}")
+            if len(classes) < 2: raise UsageError(f"--data {str(data)!r} has {len(classes)} sub-folder(s) with images; vision needs {needs}")
             return
-        if p.suffix.lower() in IMAGE_EXTS: raise UsageError(f"--data {str(data)!r} is one image; vision needs {_NEEDS['vision']}")
+        if p.suffix.lower() in IMAGE_EXTS: raise UsageError(f"--data {str(data)!r} is one image; vision needs {needs}")
         df = _read_csv(p, task)
         paths = [c for c in df.columns if Path(str(df[c].iloc[0])).suffix.lower() in IMAGE_EXTS]
         if not paths or len(df.columns) < 2:
-            raise UsageError(f"--data {str(data)!r} has no column of image paths (columns: {_cols(df)}); vision needs {_NEEDS['vision']}")
+            raise UsageError(f"--data {str(data)!r} has no column of image paths (columns: {_cols(df)}); vision needs {needs}")
         first = Path(str(df[paths[0]].iloc[0]))
         if not first.is_absolute() and not (p.parent / first).exists() and not first.exists():
             raise UsageError(f"image {str(first)!r} listed in {str(data)!r} does not exist; paths in the CSV must be absolute or relative to the CSV's folder")
         return
-    if p.is_dir(): raise UsageError(f"--data {str(data)!r} is a folder; {task} needs {_NEEDS[task]}")
+    if p.is_dir(): raise UsageError(f"--data {str(data)!r} is a folder; {task} needs {needs}")
     df = _read_csv(p, task)
     if task == 'graph' and 'smiles' not in [str(c).lower() for c in df.columns]:
-        raise UsageError(f"--data {str(data)!r} has no 'smiles' column (columns: {_cols(df)}); graph needs {_NEEDS['graph']}"
+        raise UsageError(f"--data {str(data)!r} has no 'smiles' column (columns: {_cols(df)}); graph needs {needs}"
                          + ("; for a table of numbers use 'dlwalk train tabular'" if all(pd.api.types.is_numeric_dtype(t) for t in df.dtypes) else ''))
     if task in TASK_NAMES and target is None:
         raise UsageError(f"--target is required with --data for {task}: name the column to predict; columns are: {_cols(df)}")
     if target is not None and target not in df.columns:
         raise UsageError(f"target column {target!r} is not in {str(data)!r}; columns are: {_cols(df)}")
+    if target is not None and _blank(df[target]):
+        raise UsageError(f"target column {target!r} of {str(data)!r} is empty (all {len(df)} cells are blank); name a column with the values to predict")
     if task == 'text':
         texts = [c for c in df.columns if c != target and _is_str(df[c]) and df[c].astype(str).str.contains(' ').mean() > 0.5]
         if not texts:
-            raise UsageError(f"--data {str(data)!r} has no text column (columns: {_cols(df)}); text needs {_NEEDS['text']}"
+            others = [c for c in df.columns if c != target]
+            empty = sorted((str(c) for c in others if _blank(df[c])), key=lambda c: 'text' not in c.lower())  # a 'text'-like name first
+            if empty and ('text' in empty[0].lower() or len(empty) == len(others)): raise UsageError(f"--data {str(data)!r}: column {empty[0]!r} is empty (every cell is blank), so there is no text to learn from; fill it, or name the file whose texts you meant")
+            raise UsageError(f"--data {str(data)!r} has no text column (columns: {_cols(df)}); text needs {needs}"
                              + ("; for a table use 'dlwalk train tabular'" if target else ''))
 
 # %% ../nbs/09_train.ipynb #772cb327
@@ -374,6 +401,26 @@ def prepare_out(out:str|Path, # the run's output folder; it need not exist yet
         raise UsageError(f"--out {str(out)!r} is not empty; choose a new folder, or pass --overwrite to write into it "
                          f"(files of other runs are kept; dlwalk's own files are replaced), or --resume {str(out)!r} to continue an interrupted run")
     return out
+
+def out_snapshot(out:Path, # the run's output folder
+                ) -> set|None:
+    "Every path under `out` now (None if `out` does not exist yet)."
+    out = Path(out)
+    return set(out.rglob('*')) if out.exists() else None
+
+def remove_new_files(out:Path, # the run's output folder
+                     before:set|None, # `out_snapshot(out)` taken before the run
+                    ) -> list[Path]:
+    "Delete what appeared under `out` since `before` (all of `out` if it did not exist); return the top-most paths removed."
+    out = Path(out)
+    if not out.exists(): return []
+    if before is None: shutil.rmtree(out); return [out]
+    removed = []
+    for p in sorted(out.rglob('*'), key=lambda p: len(p.parts)):
+        if p in before or any(q in p.parents for q in removed): continue
+        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        removed.append(p)
+    return removed
 
 # %% ../nbs/09_train.ipynb #1a7c3cd5
 def rank_info() -> tuple[int, int]:
@@ -417,14 +464,12 @@ def _lr(lr):
     try: return float(lr)
     except (TypeError, ValueError): raise UsageError(f"--lr must be a number such as 1e-3, or 'find' (fastai's learning-rate finder); got {lr!r}") from None
 
-def _user_errors(f, *args, **kwargs):
-    "Call `f`; turn the errors bad user input raises inside a task into `UsageError`."
-    try: return f(*args, **kwargs)
-    except (UsageError, KeyboardInterrupt): raise
-    except (KeyError, ValueError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as e:
-        msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
-        if os.environ.get('DLWALK_DEBUG') or msg.startswith('Exception occured in'): raise  # a callback failed: a bug, not bad input
-        raise UsageError(f"{msg.splitlines()[0] if msg else type(e).__name__} (set DLWALK_DEBUG=1 to see the traceback)") from None
+class _StartRun(Callback):
+    "At the first fit (the task's input checks have passed): write the files that replace an earlier run's."
+    order = -20
+    def __init__(self, start): self.start, self.started = start, False
+    def before_fit(self):
+        if not self.started: self.started = True; self.start()
 
 def train(task:str|None=None, # vision, tabular, graph or text
           data:str|None=None, # your data; default: the task's embedded real dataset
@@ -444,7 +489,7 @@ def train(task:str|None=None, # vision, tabular, graph or text
           progress:bool|None=None, # fastai's bars (default: when stdout is a terminal) or plain lines
           command:str|None=None, # the command line to record in command.txt
           verbose:bool=True, # print where the outputs go and the final report
-          **kwargs, # task-specific settings for `TASK_train` (e.g. `layers` for tabular, `subset` for text), kept in run.json
+          **kwargs, # task-specific settings for the task's `train` (e.g. `layers` for tabular, `subset` for text), kept in run.json
          ) -> dict:
     "Train `task`, checkpointing each epoch, and write model, metrics, plots, command and versions to `out`; returns the report."
     rank, world = rank_info()
@@ -461,40 +506,41 @@ def train(task:str|None=None, # vision, tabular, graph or text
         ck = load_checkpoint(out / CKPT_FILE)
     else:
         if task is None: raise UsageError("name a task: dlwalk train vision|tabular|graph|text, or --resume DIR")
-        try: get_task(task)
-        except TaskNotAvailable as e: raise UsageError(str(e)) from None
+        _user_errors(get_task, task)
         check_data(task, data, target)
         if epochs is not None and epochs < 1: raise UsageError(f"--epochs must be at least 1, got {epochs}")
         out = prepare_out(out or f"runs/{task}-{time.strftime('%Y%m%d-%H%M%S')}", overwrite)
     lr = _lr(lr)
-    try: default_device(device)
-    except DeviceError as e: raise UsageError(str(e)) from None
-    T = get_task(task)
+    _user_errors(default_device, device)
+    T = _user_errors(get_task, task)
     args = dict(task=task, data=None if data is None else str(data), target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
                 device=device, imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb, kwargs=to_plain(kwargs))
     cbs = [ddp_trainer()] if world > 1 else []
     main = rank == 0
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
+    before = out_snapshot(out) if main and ck is None else None  # what a run failing before its first epoch must leave as it was
+    def start():  # files that replace an earlier run's: written once the task's input checks have passed
         cmd = command or shlex.join(['dlwalk'] + sys.argv[1:])
         if ck is None:
             (out / 'command.txt').write_text(cmd + '\n')
-            for f in ('history.csv',): (out / f).unlink(missing_ok=True)
+            (out / 'history.csv').unlink(missing_ok=True)
         else:
             with open(out / 'command.txt', 'a') as f: f.write(cmd + '\n')
             rows = ck[0].get('rows', [])  # the CSV gets exactly the epochs the checkpoint holds
             pd.DataFrame(rows).to_csv(out / 'history.csv', index=False) if rows else (out / 'history.csv').unlink(missing_ok=True)
         (out / 'versions.json').write_text(json.dumps(versions(), indent=1))
         atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='running', world_size=world, dlwalk_version=__version__), indent=1)))
-        cbs += [EpochCSVLogger(out / 'history.csv')]
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        cbs += [_StartRun(start), EpochCSVLogger(out / 'history.csv')]
         cbs += tracking_callbacks(out, tensorboard, wandb, config=args, name=out.name)
     show = sys.stdout.isatty() if progress is None else progress
     if not show: cbs.append(PlainProgress())
     ckcb = CheckpointCallback(out / CKPT_FILE, resume=ck, save=main, info=dict(task=task, args=args))
     cbs.append(ckcb)
     if verbose and main: print(f"dlwalk train {task}: {'resuming from epoch ' + str(ck[0]['epoch'] + 2) if ck else 'training'} "
-                               f"on {data or _EMBEDDED.get(task, 'its embedded data')}; outputs in {out}", flush=True)
+                               f"on {data or T.embedded}; outputs in {out}", flush=True)
     seed_everything(seed)
+    wandb_open = wandb and main
     try:
         with progress_bars(show):
             learn, report = _user_errors(T.train, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
@@ -511,24 +557,32 @@ def train(task:str|None=None, # vision, tabular, graph or text
             atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='complete', world_size=world, dlwalk_version=__version__), indent=1)))
             if verbose: print(format_report(report) + f"\nsaved to {out}: model/, metrics.json, history.csv, curves.png"
                               + (", confusion_matrix.png" if cm is not None else '') + ", command.txt, versions.json", flush=True)
-    except KeyboardInterrupt:
-        if main:
+    except BaseException as e:
+        if wandb_open:
+            import wandb as wb
+            wb.finish(); wandb_open = False
+        early = main and ck is None and not ckcb.rows  # no epoch finished: nothing worth keeping
+        if early: remove_new_files(out, before)
+        if isinstance(e, KeyboardInterrupt) and main:
             ck_path = out / CKPT_FILE  # read back what is on disk: the interrupt may have come during a save
-            where = (f"the checkpoint of epoch {load_checkpoint(ck_path)[0]['epoch'] + 1} is in {str(ck_path)!r}" if ck_path.exists()
-                     else "no epoch had finished, so there is no checkpoint")
-            print(f"\ninterrupted: {where}; continue with: dlwalk train --resume {shlex.quote(str(out))}", file=sys.stderr, flush=True)
+            where = (f"before the first epoch ended, so nothing was kept in {str(out)!r}; run the command again" if early else
+                     f"the checkpoint of epoch {load_checkpoint(ck_path)[0]['epoch'] + 1} is in {str(ck_path)!r}; "
+                     f"continue with: dlwalk train --resume {shlex.quote(str(out))}" if ck_path.exists() else
+                     "no checkpoint was written; run the command again")
+            print(f"\ninterrupted: {where}", file=sys.stderr, flush=True)
         raise
     finally:
-        if wandb and main:
+        if wandb_open:
             import wandb as wb
             wb.finish()
     return report
 
-def format_report(r:dict, # a report from `train` or `TASK_train`
+def format_report(r:dict, # a report from `train` or a task's `train` (`dlwalk.task.make_report`)
                  ) -> str:
-    "One line: task, data, metric vs baseline, time."
+    "One line: task, dataset, test (or valid) metric vs baseline, time."
+    fig = f"test {r['metric']} {r['value']:.4f}" if r.get('value') is not None else f"valid {r['metric']} {r['valid_value']:.4f} (test not scored)"
     b = '' if r.get('baseline_value') is None else f" (baseline {r.get('baseline')}: {r['baseline_value']:.4f})"
-    return f"{r['task']} on {r['data']}: test {r['metric']} {r['value']:.4f}{b}, model {r['model']}, {r.get('time_s', 0):.1f} s"
+    return f"{r['task']} on {r['dataset']}: {fig}{b}, model {r['model']}, {r.get('time_s', 0):.1f} s"
 
 # %% ../nbs/09_train.ipynb #81ab9498
 def find_wandb_runs(out:str|Path, # a run's output folder
@@ -541,7 +595,7 @@ def read_items(task:str, # the model's task
                inp:str, # a path (file, folder, CSV) or a literal item (a SMILES string, a text)
                column:str|None=None, # the CSV column holding the items (graph, text, vision)
               ) -> tuple[list|pd.DataFrame, list]:
-    "`(items, labels)`: the inputs for `TASK_predict` and a short label per item for the output table."
+    "`(items, labels)`: the inputs for the task's `predict` and a short label per item for the output table."
     p = Path(str(inp)).expanduser()
     is_path = p.exists()
     if task == 'vision':
@@ -582,63 +636,84 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
             device:str|None=None, # cpu, cuda, mps; default: cpu
            ) -> pd.DataFrame:
     "Load the model in `model` (never unpickling) and predict on `inp`: one row per item, `prediction` and `p_<class>` columns."
-    try: info = read_model_info(model)
-    except ModelFileError as e: raise UsageError(str(e)) from None
-    try: T = get_task(info['task'])
-    except TaskNotAvailable as e: raise UsageError(str(e)) from None
+    info = _user_errors(read_model_info, model)
+    T = _user_errors(get_task, info['task'])
     items, labels = read_items(info['task'], inp, column)
-    learn = load_model(model, device=device)
+    learn = _user_errors(load_model, model, device=device)
     df = _user_errors(T.predict, learn, items)
     df.insert(0, 'input', labels[:len(df)])
     return df
 
 # %% ../nbs/09_train.ipynb #46b90b79
 WALK_TASKS = ('vision', 'tabular', 'graph', 'text')
-WALK_KW = dict(  # measured for issue 7 (bench/README.md): each at or above its baseline on the test split
-    vision=dict(epochs=10),  # digits: scratch CNN vs the SVC on raw pixels; about 30 s
-    tabular=dict(epochs=40, layers=[64], wd=0.1),  # breast cancer vs HistGradientBoosting: bench/tabular.py's setting, chosen on the valid split; a few seconds
-    graph=dict(arch='sage', epochs=30),  # TPSA molecules vs the fingerprint random forest; about 40 s + the forest's 70 s
+WALK_CANDIDATES = dict(  # short settings to choose from on the validation split; the cheaper one first (it wins ties)
+    vision=[dict(epochs=5), dict(epochs=10)],  # the scratch CNN on the digits
+    tabular=[dict(epochs=20), dict(epochs=40, layers=[64], wd=0.1)],  # the breast-cancer MLP: the default layers, and one small wide-decay net
+    graph=[dict(arch='sage', epochs=30), dict(arch='gin', epochs=30)],  # the TPSA molecules: two message-passing layers
+    text=[dict(subset=480, epochs=1, max_len=64), dict(subset=480, epochs=2, max_len=64)],  # MiniLM fine-tuned on 480 docstrings
 )
 
-def walk_kwargs(task:str, # vision, tabular, graph or text
-               ) -> dict:
-    "The settings `walk` passes to `TASK_train`: `WALK_KW[task]`, or for text the text chapter's `TEXT_WALK_KW`."
-    if task == 'text':
-        from dlwalk.text import TEXT_WALK_KW  # imported only when the walk reaches text (transformers is heavy)
-        return dict(TEXT_WALK_KW)
-    return dict(WALK_KW.get(task, {}))
+def walk_candidates(task:str, # a task name
+                   ) -> list[dict]:
+    "The settings `walk` chooses from for `task`: the task's own `Task.walk`, else `WALK_CANDIDATES[task]`, else its defaults."
+    T = get_task(task)
+    return [dict(c) for c in (T.walk or WALK_CANDIDATES.get(task) or [{}])]
+
+def _setting(c:dict) -> str: return ' '.join(f'{k}={v}' for k, v in c.items()) or '(defaults)'
 
 def walk(tasks:list|None=None, # default: vision, tabular, graph, text
-         seed:int=42, # random seed for every task
+         seed:int=42, # random seed for every task and candidate
          device:str|None=None, # cpu, cuda, cuda:1, mps; default: the best available
-         out:str|Path|None=None, # save each task's run in `out/TASK`; None: save nothing
+         out:str|Path|None=None, # save each task's chosen run in `out/TASK`; None: save nothing
          progress:bool=False, # fastai's progress bars instead of plain epoch lines
-         verbose:bool=True, # print each task's settings, epochs and report
-         full:bool=False, # train with each task's own defaults instead of the walk's short settings
-         settings:dict|None=None, # `{task: kwargs}` replacing the walk's settings for those tasks
+         verbose:bool=True, # print each task's candidates, epochs and report
+         full:bool=False, # train with each task's own defaults instead of choosing among the walk's short settings
+         settings:dict|None=None, # `{task: kwargs or [kwargs, ...]}` replacing the walk's candidates for those tasks
         ) -> pd.DataFrame:
-    "Train each task on its embedded real data and return one results row per task (task, data, model, metric, baseline, time, settings)."
+    "Train each task on its embedded data with the setting chosen on the validation split; one results row per task."
     rows = []
     for t in tasks or WALK_TASKS:
         try: T = get_task(t)
         except TaskNotAvailable as e:
-            rows.append(dict(task=t, data=None, model=None, metric=None, value=None, baseline=None, baseline_value=None,
-                             time_s=None, status=f'not available yet ({e})'))
-            if verbose: print(f"{t}: not available yet ({e})", flush=True)
+            rows.append(dict(task=t, dataset=None, model=None, metric=None, value=None, baseline=None, baseline_value=None,
+                             time_s=None, status=f'not available ({e})', chosen_on=None, candidates=[]))
+            if verbose: print(f"{t}: not available ({e})", flush=True)
             continue
-        kw = dict((settings or {}).get(t, {} if full else walk_kwargs(t)))
-        if verbose: print(f"== {t}" + (f" ({', '.join(f'{k}={v}' for k, v in kw.items())})" if kw else ''), flush=True)
+        given = (settings or {}).get(t)
+        cands = [{}] if full and given is None else walk_candidates(t) if given is None else [given] if isinstance(given, dict) else list(given)
         t0 = time.time()
+        quiet = lambda: [] if progress or not verbose else [PlainProgress()]
+        table = None
+        if len(cands) > 1:
+            def fit(**kw):
+                if verbose: print(f"== {t}, candidate {_setting(kw)} (test split not read)", flush=True)
+                seed_everything(seed)
+                with progress_bars(progress):
+                    _, r = T.train(seed=seed, device=device, cbs=quiet(), baseline=False, test=False, **kw)
+                if verbose: print(f"   valid {r['metric']} {r['valid_value']:.4f}", flush=True)
+                return r
+            sign = {}
+            def score(r):  # choose_on_valid maximises: flip lower-is-better metrics
+                sign['hib'] = r['higher_is_better']
+                return r['valid_value'] if r['higher_is_better'] else -r['valid_value']
+            ch = choose_on_valid(cands, fit, score, higher_is_better=True)
+            kw, chosen_valid = ch.best, ch.result['valid_value']
+            table = ch.table.assign(valid=ch.table.valid * (1 if sign['hib'] else -1))
+        else: kw, chosen_valid = cands[0], None
+        if verbose: print(f"== {t}: " + (f"chose {_setting(kw)} on the validation split; " if table is not None else f"{_setting(kw)}; ")
+                          + "training it again to read the test split once", flush=True)
         if out is not None:
             r = train(t, seed=seed, device=device, out=Path(out) / t, overwrite=True, progress=progress, verbose=verbose, **kw)
         else:
             seed_everything(seed)
             with progress_bars(progress):
-                _, r = T.train(seed=seed, device=device, cbs=[] if progress else [PlainProgress()] if verbose else [], **kw)
+                _, r = T.train(seed=seed, device=device, cbs=quiet(), baseline=True, test=True, **kw)
         r = to_plain(r)
-        r['wall_s'], r['settings'] = time.time() - t0, to_plain(kw)
-        hib = r.get('higher_is_better', True)
-        b = r.get('baseline_value')
+        r['wall_s'], r['settings'], r['chosen_on'] = time.time() - t0, to_plain(kw), 'valid'
+        r['candidates'] = ([dict(setting=to_plain(c), valid=float(v), chosen=bool(k)) for c, v, k in zip(cands, table.valid, table.chosen)]
+                           if table is not None else [dict(setting=to_plain(kw), valid=r['valid_value'], chosen=True)])
+        r['chosen_valid_value'] = chosen_valid  # the chosen candidate's valid score: the final run (same seed) should repeat it
+        hib, b = r.get('higher_is_better', True), r.get('baseline_value')
         r['margin'] = d = None if b is None else (r['value'] - b if hib else b - r['value'])  # > 0: better than the baseline
         r['status'] = 'ok' if b is None else 'beats baseline' if d > 1e-9 else 'matches baseline' if d >= -1e-9 else 'BELOW baseline'
         rows.append(r)
@@ -647,15 +722,15 @@ def walk(tasks:list|None=None, # default: vision, tabular, graph, text
 
 def format_walk(df:pd.DataFrame, # the table from `walk`
                ) -> str:
-    "The walk's results as a plain-text table, one left-aligned row per task."
+    "The walk's results as a plain-text table, one left-aligned row per task, with the candidates' validation scores."
     has = lambda v: v is not None and not (isinstance(v, float) and np.isnan(v))  # missing cells of a DataFrame are NaN
     f = lambda v, d=4: '' if not has(v) else f'{v:.{d}f}' if isinstance(v, float) else str(v)
-    kws = lambda s: ' '.join(f'{k}={v}' for k, v in s.items()) if isinstance(s, dict) else ''
-    rows = [dict(task=r['task'], data=f(r.get('data')), model=f(r.get('model')),
-                 metric=f"{r['metric']} {f(r['value'])}" if has(r.get('metric')) else '',
+    cands = lambda cs: '; '.join(f"{_setting(c['setting'])}: {c['valid']:.4f}" + (' *' if c['chosen'] else '') for c in cs) if isinstance(cs, list) else ''
+    rows = [dict(task=r['task'], dataset=f(r.get('dataset')), model=f(r.get('model')),
+                 test=f"{r['metric']} {f(r['value'])}" if has(r.get('metric')) else '',
                  baseline=f"{r['baseline']} {f(r.get('baseline_value'))}" if has(r.get('baseline')) else '',
                  time=f"{r['wall_s']:.1f} s" if has(r.get('wall_s')) else '',
-                 status=str(r.get('status') or ''), settings=kws(r.get('settings'))) for r in df.to_dict('records')]
-    cols = ['task', 'data', 'model', 'metric', 'baseline', 'time', 'status', 'settings']
+                 status=str(r.get('status') or ''), **{'candidates (valid; * chosen)': cands(r.get('candidates'))}) for r in df.to_dict('records')]
+    cols = list(rows[0]) if rows else ['task']
     w = {c: max([len(c)] + [len(r[c]) for r in rows]) for c in cols}
     return '\n'.join('  '.join(str(r[c]).ljust(w[c]) for c in cols).rstrip() for r in [dict(zip(cols, cols))] + rows)
