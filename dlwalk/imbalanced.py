@@ -14,19 +14,21 @@ from fastai.callback.data import WeightedDL
 from fastai.tabular.core import TabWeightedDL
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat, FocalLossFlat
+from .core import InputError
+from .task import decide as decide_rule, paired_diff, spread
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'COMBINATIONS', 'imbalance_metrics', 'per_class_report', 'imbalance_fastai_metrics',
            'plot_confusion_matrix', 'plot_confusion', 'train_labels', 'n_classes', 'class_weights', 'get_decision',
-           'set_decision', 'decide', 'tune_decision', 'weighted_train_dl', 'TuneDecision', 'valid_probs', 'smote_train',
-           'apply_imbalance', 'compare_strategies', 'plot_strategies', 'best_strategy', 'imbalanced_digits',
-           'heldout_eval']
+           'set_decision', 'decide', 'tune_decision', 'weighted_train_dl', 'TuneDecision', 'valid_probs',
+           'valid_metrics', 'smote_train', 'apply_imbalance', 'compare_strategies', 'plot_strategies', 'best_strategy',
+           'imbalanced_digits', 'heldout_eval']
 
 # %% ../nbs/05_imbalanced.ipynb #0ee065c9
 def _codes(values, classes):
     idx = {c: i for i, c in enumerate(classes)}
     try: return np.array([idx[v] for v in np.asarray(values).tolist()], dtype=int)
-    except KeyError as e: raise ValueError(f"label {e.args[0]!r} is not one of the classes {list(classes)}") from None
+    except KeyError as e: raise InputError(f"label {e.args[0]!r} is not one of the classes {list(classes)}") from None
 
 def imbalance_metrics(y_true, # true labels (class values)
                       probs, # (n, n_classes) probabilities, columns in `classes` order
@@ -143,20 +145,15 @@ def set_decision(learn, # a fastai Learner for classification
     "Set the learner's decision rule; `decision['weights']` has one positive weight per class."
     if decision is not None:
         w = np.asarray(decision.get('weights', []), dtype=float)
-        if w.ndim != 1 or len(w) < 2 or (w < 0).any(): raise ValueError(f"decision weights must be one non-negative number per class, got {decision.get('weights')!r}")
+        if w.ndim != 1 or len(w) < 2 or (w < 0).any(): raise InputError(f"decision weights must be one non-negative number per class, got {decision.get('weights')!r}")
         decision = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in decision.items()}
     learn.decision = decision
 
 def decide(learn, # a fastai Learner for classification
            probs, # probabilities (n, n_classes)
           ) -> np.ndarray:
-    "Class indices for `probs` under the learner's decision rule (arg-max when it has none)."
-    probs = np.asarray(probs, dtype=float)
-    d = get_decision(learn)
-    if d is None: return probs.argmax(1)
-    w = np.asarray(d['weights'], dtype=float)
-    if len(w) != probs.shape[1]: raise ValueError(f"decision has {len(w)} class weights but the model gives {probs.shape[1]} probabilities")
-    return (probs * w).argmax(1)
+    "Class indices for `probs` under the learner's decision rule (arg-max when it has none): `dlwalk.task.decide` with `get_decision(learn)`."
+    return decide_rule(probs, get_decision(learn))
 
 _SCORES = {'macro_f1': lambda y, p, k: __import__('sklearn.metrics', fromlist=['f1_score']).f1_score(y, p, labels=list(range(k)), average='macro', zero_division=0),
            'balanced_accuracy': lambda y, p, k: float(np.mean([(p[y == c] == c).mean() for c in range(k) if (y == c).any()]))}
@@ -167,7 +164,7 @@ def tune_decision(probs, # validation probabilities (n, n_classes)
                   metric:str='macro_f1', # 'macro_f1' or 'balanced_accuracy'
                  ) -> dict:
     "Pick a binary threshold or a prior-shift exponent (-1..2) maximising `metric` on validation data; ties go to the smallest change."
-    if metric not in _SCORES: raise ValueError(f"metric must be one of {list(_SCORES)}, got {metric!r}")
+    if metric not in _SCORES: raise InputError(f"metric must be one of {list(_SCORES)}, got {metric!r}")
     probs, y = np.asarray(probs, dtype=float), np.asarray(y, dtype=int)
     k, score = probs.shape[1], _SCORES[metric]
     if k == 2:
@@ -193,7 +190,7 @@ def _is_tabular(learn): ds = learn.dls.train_ds; return hasattr(ds, 'cat_names')
 def _weights_tensor(learn, weights, power):
     y = train_labels(learn); k = n_classes(learn)
     w = class_weights(y, k, power) if weights is None else np.asarray(weights, dtype=float)
-    if len(w) != k: raise ValueError(f"weights must have one entry per class ({k}), got {len(w)}")
+    if len(w) != k: raise InputError(f"weights must have one entry per class ({k}), got {len(w)}")
     return torch.tensor(w, dtype=torch.float32, device=getattr(learn.dls, 'device', None) or 'cpu')
 
 def weighted_train_dl(learn, # a fastai Learner; its training DataLoader is replaced
@@ -234,6 +231,17 @@ def valid_probs(learn, # a fastai Learner for classification
     model.train(was)
     return torch.cat(P).numpy(), torch.cat(Y).numpy().astype(int).ravel()
 
+def valid_metrics(learn, # a fastai Learner for classification
+                  classes=None, # the class values, for the `precision_<c>`/`recall_<c>` names; None: the learner's vocab, else 0..n-1
+                 ) -> dict:
+    "`imbalance_metrics` of the validation split, with the learner's decision rule (the one its task's `predict` uses)."
+    probs, y = valid_probs(learn)
+    if classes is None:
+        vocab = getattr(learn.dls, 'vocab', None)
+        classes = list(vocab) if vocab is not None and len(vocab) == probs.shape[1] else list(range(probs.shape[1]))
+    cl = np.asarray(list(classes), dtype=object)
+    return imbalance_metrics(cl[y], probs, cl[decide(learn, probs)], list(classes))
+
 def smote_train(learn, # a tabular learner (`TabularPandas` data)
                 k_neighbors:int=5, # neighbours to interpolate between; capped at the smallest class's size minus 1
                 seed:int=0, # SMOTE's random_state
@@ -241,14 +249,14 @@ def smote_train(learn, # a tabular learner (`TabularPandas` data)
                ) -> None:
     "Replace a tabular learner's training rows by imbalanced-learn's SMOTE / SMOTENC resampling of them (processed values)."
     if not _is_tabular(learn):
-        raise ValueError("SMOTE makes new rows by interpolating between table rows; it does not apply to images or other "
+        raise InputError("SMOTE makes new rows by interpolating between table rows; it does not apply to images or other "
                          f"non-tabular data (this learner's training set is a {type(learn.dls.train_ds).__name__}). "
                          "Use 'oversample' (weighted sampling) or 'weighted_ce' instead.")
     from imblearn.over_sampling import SMOTE, SMOTENC, SMOTEN
     ds = learn.dls.train_ds
     xs, y = ds.xs.reset_index(drop=True), train_labels(learn)
     k = int(min(k_neighbors, np.bincount(y)[np.bincount(y) > 0].min() - 1))
-    if k < 1: raise ValueError("SMOTE needs at least 2 training rows in every class; use 'oversample' instead")
+    if k < 1: raise InputError("SMOTE needs at least 2 training rows in every class; use 'oversample' instead")
     cat_idx = [xs.columns.get_loc(c) for c in ds.cat_names]
     if cat_idx and len(cat_idx) < xs.shape[1]: sm = SMOTENC(categorical_features=cat_idx, k_neighbors=k, random_state=seed, sampling_strategy=sampling_strategy)
     elif cat_idx: sm = SMOTEN(k_neighbors=k, random_state=seed, sampling_strategy=sampling_strategy)
@@ -268,14 +276,14 @@ def apply_imbalance(learn, # a fastai Learner for classification (tabular, visio
     if isinstance(strategy, str) and '+' in strategy:
         parts = [p.strip() for p in strategy.split('+')]
         for p in parts:
-            if p not in STRATEGIES: raise ValueError(f"unknown imbalance strategy {p!r} in {strategy!r}; choose from: {', '.join(STRATEGIES)}")
+            if p not in STRATEGIES: raise InputError(f"unknown imbalance strategy {p!r} in {strategy!r}; choose from: {', '.join(STRATEGIES)}")
         for group in (('weighted_ce', 'focal'), ('oversample', 'smote')):
-            if len([p for p in parts if p in group]) > 1: raise ValueError(f"{strategy!r} combines {' and '.join(group)}, which both change the {'loss' if 'focal' in group else 'training sample'}; use one of them")
-        if len(set(parts)) < len(parts): raise ValueError(f"{strategy!r} repeats a strategy")
+            if len([p for p in parts if p in group]) > 1: raise InputError(f"{strategy!r} combines {' and '.join(group)}, which both change the {'loss' if 'focal' in group else 'training sample'}; use one of them")
+        if len(set(parts)) < len(parts): raise InputError(f"{strategy!r} repeats a strategy")
         for p in parts: apply_imbalance(learn, p, **kwargs)
         learn.imbalance = dict(learn.imbalance, strategy=strategy)
         return learn
-    if strategy not in STRATEGIES: raise ValueError(f"unknown imbalance strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")
+    if strategy not in STRATEGIES: raise InputError(f"unknown imbalance strategy {strategy!r}; choose from: {', '.join(STRATEGIES)}")
     if strategy == 'weighted_ce':
         learn.loss_func = CrossEntropyLossFlat(weight=_weights_tensor(learn, kwargs.get('weights'), kwargs.get('power', 1.)))
     elif strategy == 'oversample':
@@ -294,26 +302,30 @@ def apply_imbalance(learn, # a fastai Learner for classification (tabular, visio
     return learn
 
 # %% ../nbs/05_imbalanced.ipynb #603fa536
-def compare_strategies(train=None, # a `TASK_train` function; None: `dlwalk.tabular.tabular_train`
+def compare_strategies(train, # a task's `train` (e.g. `tabular_train`, `vision_train`): `(imbalanced=, seed=, baseline=, **kwargs) -> (learn, report)`
                        strategies=('plain',) + STRATEGIES + COMBINATIONS, # strategy names; 'plain': none (the reference)
-                       seeds=(0, 1, 2), # one training run per strategy and seed
+                       seeds=(0, 1, 2), # one training run per strategy and seed (at least 2, for a spread)
                        metrics=('macro_f1', 'balanced_accuracy', 'mcc', 'pr_auc', 'accuracy'), # metrics to average; missing ones are skipped
-                       evaluate=None, # (learn, report) -> dict of metrics; None: the report's own
+                       evaluate=None, # (learn, report) -> dict of test metrics; None: the report's own
+                       valid_evaluate=None, # (learn, report) -> dict of validation metrics; None: `valid_metrics(learn)`
                        **train_kwargs, # data, target, epochs, ... for `train`
                       ) -> pd.DataFrame:
-    "Mean and spread over `seeds` of each strategy's test metrics; one row per strategy, runs in `.attrs['runs']`."
-    if train is None: from dlwalk.tabular import tabular_train as train
+    "Mean and spread (ddof=1) over `seeds` of each strategy's test metrics and of the same metrics on the validation split (`valid_<metric>`); one row per strategy, every run in `.attrs['runs']`."
+    if not callable(train): raise InputError("compare_strategies needs the learner to compare: pass a task's train function, e.g. dlwalk.tabular.tabular_train")
+    seeds = list(seeds)
+    if len(seeds) < 2: raise InputError(f"compare_strategies needs at least 2 seeds for a spread, got {seeds}")
     runs = []
     for s in strategies:
         for seed in seeds:
             learn, rep = train(imbalanced=None if s == 'plain' else s, seed=seed, baseline=False, **train_kwargs)
             m = evaluate(learn, rep) if evaluate is not None else rep
-            runs.append(dict(strategy=s, seed=seed, time_s=rep.get('time_s'), **{k: m[k] for k in metrics if k in m}))
+            v = valid_evaluate(learn, rep) if valid_evaluate is not None else valid_metrics(learn)
+            runs.append(dict(strategy=s, seed=seed, time_s=rep.get('time_s'), **{k: m[k] for k in metrics if k in m},
+                             **{f'valid_{k}': v[k] for k in metrics if k in v}))
     runs = pd.DataFrame(runs)
     cols = [c for c in runs.columns if c not in ('strategy', 'seed')]
-    g = runs.groupby('strategy', sort=False)[cols]
-    table = g.mean().join(g.std(ddof=0).add_suffix('_std'))
-    table = table[[c for m in cols for c in (m, m + '_std')]]
+    table = pd.DataFrame({s: {k: x for c in cols for k, x in zip((c, c + '_std'), spread(runs.loc[runs.strategy == s, c]))}
+                          for s in dict.fromkeys(strategies)}).T
     table.attrs['runs'] = runs
     return table
 
@@ -321,7 +333,7 @@ def plot_strategies(table:pd.DataFrame, # the table from `compare_strategies`
                     metrics=('macro_f1', 'balanced_accuracy'), # metrics to plot, one bar each per strategy
                     ax=None, # matplotlib axes to draw on; None: a new figure
                    ):
-    "Grouped bars of `compare_strategies`' means with the spread as error bars."
+    "Grouped bars of `compare_strategies`' test means with the spread (sample std over seeds) as error bars."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(1.2 * len(table) + 2, 3))
     x, wd = np.arange(len(table)), 0.8 / len(metrics)
@@ -330,16 +342,23 @@ def plot_strategies(table:pd.DataFrame, # the table from `compare_strategies`
     return ax
 
 def best_strategy(table:pd.DataFrame, # the table from `compare_strategies`
-                  metric:str='macro_f1', # the metric to rank by (higher is better)
+                  metric:str='macro_f1', # the metric to choose by (higher is better)
                   baseline:str='plain', # the row to compare with
                  ) -> dict:
-    "The best non-baseline row by `metric`, its margin over `baseline`, and whether the margin exceeds both spreads added."
+    "The strategy with the best mean VALIDATION `metric` (ties: the earlier row), its test mean and spread, and a comparison with `baseline` paired by seed on the test split; `beats` when the mean difference exceeds two standard errors."
+    if 'valid_' + metric not in table.columns: raise InputError(f"the table has no validation column for {metric!r}; pass it in compare_strategies' metrics")
+    runs = table.attrs['runs']
     rest = table.drop(index=baseline)
-    b = rest[metric].idxmax()
-    margin = float(table.loc[b, metric] - table.loc[baseline, metric])
-    spread = float(table.loc[b, metric + '_std'] + table.loc[baseline, metric + '_std'])
-    return dict(strategy=b, value=float(table.loc[b, metric]), baseline_value=float(table.loc[baseline, metric]),
-                margin=margin, spread=spread, beats=margin > spread)
+    b = rest['valid_' + metric].astype(float).idxmax()
+    per_seed = lambda s: runs[runs.strategy == s].set_index('seed')[metric]
+    a, p = per_seed(b), per_seed(baseline)
+    if sorted(a.index) != sorted(p.index): raise ValueError(f"{b!r} and {baseline!r} were run on different seeds")
+    d = paired_diff(a.sort_index().to_numpy(), p.sort_index().to_numpy())
+    return dict(strategy=b, chosen_on='valid', valid_value=float(table.loc[b, 'valid_' + metric]),
+                candidates={s: float(v) for s, v in rest['valid_' + metric].items()},
+                value=float(table.loc[b, metric]), std=float(table.loc[b, metric + '_std']),
+                baseline_value=float(table.loc[baseline, metric]), baseline_std=float(table.loc[baseline, metric + '_std']),
+                paired=d, beats=d['mean'] > 2 * d['se'])
 
 # %% ../nbs/05_imbalanced.ipynb #1f48c049
 def imbalanced_digits(digit:int=3, # the digit to make rare
@@ -350,7 +369,7 @@ def imbalanced_digits(digit:int=3, # the digit to make rare
     from dlwalk.data import get_digits
     X, y = get_digits()
     idx = np.flatnonzero(y == digit)
-    if not 0 < keep < len(idx): raise ValueError(f"keep must be between 1 and {len(idx) - 1}, got {keep}")
+    if not 0 < keep < len(idx): raise InputError(f"keep must be between 1 and {len(idx) - 1}, got {keep}")
     kept = np.random.default_rng(seed).choice(idx, keep, replace=False)
     held = np.setdiff1d(idx, kept)
     mask = np.ones(len(y), bool); mask[held] = False
@@ -361,10 +380,10 @@ def heldout_eval(X_test, # test images
                  y_test, # their labels
                  X_held, # held-out images of the rare class (from `imbalanced_digits`)
                  y_held, # their labels
-                 predict=None, # (learn, images) -> predictions frame; None: `dlwalk.vision.vision_predict`
+                 predict, # the task's predict, `(learn, images) -> frame` with `prediction` and `p_<class>` (e.g. `dlwalk.vision.vision_predict`)
                 ) -> callable:
     "An `evaluate(learn, report)` for `compare_strategies`: imbalance metrics on test images plus held-out images of the rare class."
-    if predict is None: from dlwalk.vision import vision_predict as predict
+    if not callable(predict): raise InputError("heldout_eval needs the task's predict function, e.g. dlwalk.vision.vision_predict")
     X = list(X_test) + list(X_held); y = np.concatenate([np.asarray(y_test), np.asarray(y_held)])
     def evaluate(learn, report):
         p = predict(learn, X)

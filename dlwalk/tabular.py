@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_tabular.ipynb #27dae32a
 from __future__ import annotations
-import copy, re, time, warnings
+import copy, re, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,15 +18,14 @@ from fastai.metrics import accuracy, rmse
 from fastai.tabular.core import TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
 from fastai.tabular.learner import TabularLearner
 from fastai.tabular.model import TabularModel, get_emb_sz
-from .core import default_device, seed_everything
+from .core import ColumnError, InputError, default_device, seed_everything, to_plain, unwrap_model
 from .data import DATASETS, get_dataset, dataset_split, split_indices, read_table
-from .core import unwrap_model, to_plain
-from .imbalanced import apply_imbalance, decide, imbalance_metrics, get_decision, set_decision
-from .task import Task, register_task
-
+from .imbalanced import apply_imbalance, imbalance_metrics, get_decision, set_decision
+from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
+                         score_predictions, choose_on_valid)
 
 # %% auto #0
-__all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'parse_numeric', 'infer_task', 'to_datetime', 'is_date_column',
+__all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'GBM_GRID', 'parse_numeric', 'infer_task', 'to_datetime', 'is_date_column',
            'date_part_names', 'expand_dates', 'clean_table', 'FillMissingCoW', 'LogSkewed', 'tabular_dls',
            'tabular_model_config', 'KeepBest', 'tabular_predict', 'gbm_baseline', 'tabular_train', 'tabular_recipe',
            'tabular_from_recipe', 'permutation_importance', 'plot_importance']
@@ -119,13 +118,13 @@ def clean_table(data, # a DataFrame or a CSV path
     df = read_table(data, target=target, what='tabular data')
     if drop: df = df.drop(columns=[c for c in drop if c != target])
     for given in (cat_names or []) + (cont_names or []) + (dates or []):
-        if given not in df.columns: raise KeyError(f"column {given!r} not in the data; columns are: {', '.join(map(str, df.columns))}")
+        if given not in df.columns: raise ColumnError(f"column {given!r} not in the data; columns are: {', '.join(map(str, df.columns))}")
     # dates: expanded into their parts, which then go through the same inference as every other column
     given = set(cat_names or []) | set(cont_names or [])
     if dates is None: dates = [c for c in df.columns if c != target and c not in given and is_date_column(df[c])]
     date_info = {}
     for c in dates:
-        if c == target: raise ValueError(f"the target {target!r} cannot also be a date feature")
+        if c == target: raise InputError(f"the target {target!r} cannot also be a date feature")
         d = to_datetime(df[c])
         if d.isna().all(): continue  # no dates at all: the all-missing rule below drops it
         df[c] = d  # parsed once: `_date_info` and `expand_dates` then only see datetimes
@@ -136,22 +135,27 @@ def clean_table(data, # a DataFrame or a CSV path
     # the target
     y = df[target]
     if y.dtype == object or pd.api.types.is_string_dtype(y):
+        blank = y.map(lambda v: isinstance(v, str) and not v.strip()).to_numpy(dtype=bool)
+        if blank.any(): y = y.astype('object').where(~blank, np.nan)  # an empty cell is a missing value, not a class ''
         num, share = parse_numeric(y)
         if share == 1. and task == 'regression': y = num
+    if y.isna().all():
+        raise InputError(f"target column {target!r} is empty: none of its {len(y)} rows has a value, so there is nothing to "
+                         f"learn from; fill it in, or pass the column that holds what you want to predict")
     if y.isna().any():
         _warn(f"{int(y.isna().sum())} row(s) have no value in target {target!r}; they are left out")
     keep = y.notna().to_numpy()
     task = task or infer_task(y[keep])
-    if task not in ('classification', 'regression'): raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    if task not in ('classification', 'regression'): raise InputError(f"task must be 'classification' or 'regression', got {task!r}")
     if task == 'regression':
         if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
             bad = [v for v in y[keep].unique() if not isinstance(v, (int, float, np.number))][:3]
-            raise ValueError(f"regression target {target!r} is not numeric (values like {bad}); "
+            raise InputError(f"regression target {target!r} is not numeric (values like {bad}); "
                              f"use task='classification' or clean the column")
         df[target] = y.astype(float)
     else:
         if y[keep].nunique() < 2:
-            raise ValueError(f"target {target!r} has a single class ({y[keep].iloc[0]!r}); classification needs at least two")
+            raise InputError(f"target {target!r} has a single class ({y[keep].iloc[0]!r}); classification needs at least two")
         df[target] = y
     # the features
     cats, conts = [], []
@@ -163,7 +167,7 @@ def clean_table(data, # a DataFrame or a CSV path
         if cont_names is not None and c in cont_names:
             if not pd.api.types.is_numeric_dtype(s):
                 num, share = parse_numeric(s)
-                if share < 1: raise ValueError(f"continuous column {c!r} has values that are not numbers, e.g. "
+                if share < 1: raise InputError(f"continuous column {c!r} has values that are not numbers, e.g. "
                                                f"{list(s[num.isna() & s.notna()].unique()[:3])}")
                 df[c] = num
             conts.append(c); continue
@@ -320,12 +324,12 @@ def _prepare_rows(learn, items) -> pd.DataFrame:
         parts = [p for p in date_part_names(c, info) if p in need]
         if c in df.columns:  # a raw date: expand it as in training
             bad = df[c].notna() & to_datetime(df[c]).isna()
-            if bad.any(): raise ValueError(f"column {c!r} must hold dates; got values like {list(df.loc[bad, c].astype(str).unique()[:3])}")
+            if bad.any(): raise InputError(f"column {c!r} must hold dates; got values like {list(df.loc[bad, c].astype(str).unique()[:3])}")
             made[c] = parts
         elif not all(p in df.columns for p in parts): made[c] = parts  # neither the date nor its parts: reported missing
     raw_need = [c for c in need if not any(c in p for p in made.values())] + list(made)
     missing = [c for c in raw_need if c not in df.columns]
-    if missing: raise KeyError(f"columns missing from the rows to predict: {', '.join(missing)}; the model needs: {', '.join(raw_need)}")
+    if missing: raise ColumnError(f"columns missing from the rows to predict: {', '.join(missing)}; the model needs: {', '.join(raw_need)}")
     df = df[raw_need].reset_index(drop=True)
     if made: df = expand_dates(df, {c: dates[c] for c in made})
     df = df[need]
@@ -333,7 +337,7 @@ def _prepare_rows(learn, items) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
             num, share = parse_numeric(df[c])
             if share < 1 and df[c].notna().any():
-                raise ValueError(f"column {c!r} must be numeric; got values like {list(df[c][num.isna() & df[c].notna()].unique()[:3])}")
+                raise InputError(f"column {c!r} must be numeric; got values like {list(df[c][num.isna() & df[c].notna()].unique()[:3])}")
             df[c] = num
         df[c] = df[c].astype(float)
     classes = _procs(to)['Categorify'].classes
@@ -353,17 +357,16 @@ def tabular_predict(learn, # a learner from `tabular_train` or `tabular_from_rec
     "One row per input: `prediction`, and for classification one `p_<class>` probability column per class."
     spec = learn.tab_spec
     df = _prepare_rows(learn, items)
-    if len(df) == 0: raise ValueError("no rows to predict")
+    if len(df) == 0: raise InputError("no rows to predict")
     dl = learn.dls.test_dl(df, bs=max(1, min(len(df), 1024)))
     with learn.no_bar(), learn.no_logging(): probs = learn.get_preds(dl=dl)[0]
     if spec['task'] == 'regression': return pd.DataFrame({'prediction': probs.float().numpy().ravel()})
-    probs = probs.float().numpy()
-    idx = decide(learn, probs)
-    res = pd.DataFrame({'prediction': [spec['classes'][i] for i in idx]})
-    for j, c in enumerate(spec['classes']): res[f'p_{c}'] = probs[:, j]
-    return res
+    return proba_frame(probs.float().numpy(), spec['classes'], get_decision(learn))
 
 # %% ../nbs/04_tabular.ipynb #6996debb
+GBM_GRID = (dict(learning_rate=0.1, max_leaf_nodes=31), dict(learning_rate=0.1, max_leaf_nodes=7),
+            dict(learning_rate=0.05, max_leaf_nodes=31), dict(learning_rate=0.05, max_leaf_nodes=7))  # scikit-learn's defaults first
+
 def _gbm_frame(df, spec, cats_from=None):
     X = df[list(spec['cat_names']) + list(spec['cont_names'])].copy()
     for c in spec['cat_names']:
@@ -372,38 +375,48 @@ def _gbm_frame(df, spec, cats_from=None):
     for c in spec['cont_names']: X[c] = X[c].astype(float)
     return X
 
+def _gbm_scores(m, X, y, spec):
+    "Metrics, predictions and probabilities (None for regression) of fitted model `m` on `X`."
+    if spec['task'] != 'classification':
+        pred = m.predict(X)
+        return score_predictions(pd.DataFrame({'prediction': pred}), y), pred, None
+    probs = np.zeros((len(X), len(spec['classes'])))
+    probs[:, [spec['classes'].index(c) for c in m.classes_]] = m.predict_proba(X)
+    pred = np.array(spec['classes'], dtype=object)[probs.argmax(1)]
+    return imbalance_metrics(y, probs, pred, spec['classes']), pred, probs
+
 def gbm_baseline(df:pd.DataFrame, # a frame from `clean_table`
                  spec:dict, # its spec
                  train_idx, # row positions to train on
-                 test_idx, # row positions to predict and score
-                 class_weight:str|None=None, # 'balanced' to weight classes by inverse frequency
+                 valid_idx, # row positions the setting is chosen on
+                 test_idx=None, # row positions to predict and score once with the chosen setting; None: no test scores
+                 class_weight:str|None=None, # 'balanced' to weight classes by inverse frequency (classification)
                  seed:int=0, # the model's random_state
+                 grid=GBM_GRID, # settings to choose from, each a dict of HistGradientBoosting arguments
+                 metric:str|None=None, # the validation metric to choose by; None: accuracy (classification) or rmse
                 ) -> dict:
-    "Train HistGradientBoosting on the training rows; its name, test predictions, probabilities, metrics and training time."
+    "HistGradientBoosting with its setting chosen on the validation rows: name, `setting`, the validation `table`, `valid_metrics`, and the test `pred`, `probs`, `metrics` (None without `test_idx`), fit time."
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    tr, te = df.iloc[train_idx], df.iloc[test_idx]
-    Xtr = _gbm_frame(tr, spec)
-    Xte = _gbm_frame(te, spec, {c: list(Xtr[c].cat.categories) for c in spec['cat_names']})
     cls = spec['task'] == 'classification'
-    m = (HistGradientBoostingClassifier(class_weight=class_weight, random_state=seed) if cls
-         else HistGradientBoostingRegressor(random_state=seed))
-    t0 = time.perf_counter(); m.fit(Xtr, tr[spec['target']].to_numpy()); t = time.perf_counter() - t0
-    y = te[spec['target']].to_numpy()
-    if cls:
-        probs = np.zeros((len(te), len(spec['classes'])))
-        probs[:, [spec['classes'].index(c) for c in m.classes_]] = m.predict_proba(Xte)
-        pred = np.array(spec['classes'], dtype=object)[probs.argmax(1)]
-        mets = imbalance_metrics(y, probs, pred, spec['classes'])
-    else:
-        pred = m.predict(Xte); probs = None
-        mets = _reg_metrics(y, pred)
-    return dict(name=type(m).__name__, model=m, pred=pred, probs=probs, metrics=mets, time_s=t)
-
-def _reg_metrics(y, pred):
-    y, pred = np.asarray(y, float), np.asarray(pred, float)
-    ss = ((y - y.mean()) ** 2).sum()
-    return dict(rmse=float(np.sqrt(np.mean((y - pred) ** 2))), mae=float(np.mean(np.abs(y - pred))),
-                r2=float(1 - ((y - pred) ** 2).sum() / ss) if ss > 0 else float('nan'))
+    metric = metric or ('accuracy' if cls else 'rmse')
+    tr, va = df.iloc[train_idx], df.iloc[valid_idx]
+    Xtr = _gbm_frame(tr, spec)
+    cats = {c: list(Xtr[c].cat.categories) for c in spec['cat_names']}
+    Xva, yva = _gbm_frame(va, spec, cats), va[spec['target']].to_numpy()
+    def fit(**setting):
+        m = (HistGradientBoostingClassifier(class_weight=class_weight, random_state=seed, **setting) if cls
+             else HistGradientBoostingRegressor(random_state=seed, **setting))
+        with Timer() as t: m.fit(Xtr, tr[spec['target']].to_numpy())
+        return m, t.s
+    ch = choose_on_valid(list(grid), fit, lambda r: _gbm_scores(r[0], Xva, yva, spec)[0][metric],
+                         higher_is_better=metric not in ('rmse', 'mae'))
+    m, t = ch.result
+    res = dict(name=type(m).__name__, model=m, setting=ch.best, metric=metric, table=ch.table,
+               valid_metrics=_gbm_scores(m, Xva, yva, spec)[0], pred=None, probs=None, metrics=None, time_s=t)
+    if test_idx is not None:
+        te = df.iloc[test_idx]
+        res['metrics'], res['pred'], res['probs'] = _gbm_scores(m, _gbm_frame(te, spec, cats), te[spec['target']].to_numpy(), spec)
+    return res
 
 # %% ../nbs/04_tabular.ipynb #34f45110
 def _load(data, target):
@@ -411,10 +424,12 @@ def _load(data, target):
     if isinstance(data, str) and data in DATASETS and not Path(data).exists():
         info = DATASETS[data]
         df = get_dataset(data)
-        if not isinstance(df, pd.DataFrame): raise ValueError(f"dataset {data!r} is not a table")
+        if not isinstance(df, pd.DataFrame): raise InputError(f"dataset {data!r} is not a table; the tabular task takes tables (e.g. breast_cancer, cars, fair, seattle_weather)")
         return df, target or info.target, dataset_split(data), data
-    if target is None: raise ValueError("pass target=<column name> with your own table")
-    return read_table(data), target, None, (str(data) if isinstance(data, (str, Path)) else 'DataFrame')
+    if target is None: raise InputError("pass target=<column name> with your own table")
+    return read_table(data, target=target, what='tabular data'), target, None, dataset_name(data, 'breast_cancer')
+
+_SUMMARY = dict(classification=('accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'pr_auc'), regression=('rmse', 'mae', 'r2'))
 
 def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; None: breast_cancer
                   target:str|None=None, # the column to predict (registered datasets know theirs)
@@ -424,9 +439,10 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
                   bs:int|None=None, # None: 64
                   seed:int=42, # seed for the network's initialisation and shuffling (the split does not change)
                   device=None, # 'cpu', 'cuda', 'mps'...; None: the best available
-                  imbalanced:str|None=None, # a strategy from `dlwalk.imbalanced.STRATEGIES`, or several joined by '+'
+                  imbalanced:str|None=None, # a strategy from `dlwalk.imbalanced.STRATEGIES`, or several joined by '+'; None/'plain': none
                   cbs:list|None=None, # extra fastai callbacks for fit
-                  baseline:bool=True, # also train HistGradientBoosting on the same split
+                  baseline:bool=True, # also train HistGradientBoosting (setting chosen on the valid split) on the same rows
+                  test:bool=True, # score the test split (False: `value` and `baseline_value` are None, the model is the same)
                   task:str|None=None, # 'classification' or 'regression'; None infers it from the target
                   cat_names:list|None=None, # categorical columns; None infers them
                   cont_names:list|None=None, # continuous columns; None infers them
@@ -440,53 +456,55 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
                   imbalance_kwargs:dict|None=None, # passed to `apply_imbalance`
                   quiet:bool|None=None, # hide fastai's progress bar and epoch table; None: hide unless `cbs` are given
                  ):
-    "Train fastai's tabular learner on the fixed split; returns `(learn, report)` with test metrics beside HistGradientBoosting's."
-    if arch not in (None, 'mlp', 'TabularModel'): raise ValueError(f"unknown tabular arch {arch!r}; use 'mlp'")
+    "Train fastai's tabular learner on the fixed split; returns `(learn, report)`: `dlwalk.task`'s report, with the richer metrics and HistGradientBoosting's as extras."
+    a = check_train_args('tabular', epochs, lr, bs, seed, imbalanced, supports_imbalanced=True)
+    if arch not in (None, 'mlp', 'TabularModel'): raise InputError(f"unknown tabular arch {arch!r}; use 'mlp'")
     raw, target, split, name = _load(data, target)
     df, spec = clean_table(raw, target, task, cat_names, cont_names, drop, dates=dates)
+    cls = spec['task'] == 'classification'
+    if a['imbalanced'] and not cls:
+        raise InputError(f"imbalanced strategies apply to classification targets only; {target!r} is a regression target: leave imbalanced out")
     has_y = df[target].notna().to_numpy()
     if split is None:
         pos = np.flatnonzero(has_y)
         yk = df[target].to_numpy()[pos]
-        s = split_indices(yk if spec['task'] == 'classification' else len(pos))
+        s = split_indices(yk if cls else len(pos))
         split = type(s)(pos[s.train], pos[s.valid], pos[s.test])
     tr, va, te = (np.array([i for i in part if has_y[i]]) for part in split)
+    epochs, bs = a['epochs'] or 20, a['bs'] or 64
     seed_everything(seed)
-    dls = tabular_dls(df, spec, tr, va, bs=bs or 64, device=device, log_skewed=log_skewed)
+    dls = tabular_dls(df, spec, tr, va, bs=bs, device=device, log_skewed=log_skewed)
     cfg = tabular_model_config(dls, spec, layers=layers, ps=ps)
     learn = _learner(dls, spec, cfg)
     learn.tab_data = dict(train=df.iloc[tr], valid=df.iloc[va], test=df.iloc[te])
-    if imbalanced not in (None, 'none', 'plain'):
-        if spec['task'] != 'classification': raise ValueError("imbalanced strategies apply to classification targets only")
-        apply_imbalance(learn, imbalanced, **(imbalance_kwargs or {}))
-    if lr == 'find':
-        with learn.no_bar(), learn.no_logging(): lr = float(learn.lr_find(show_plot=False).valley)
-    lr = 1e-2 if lr is None else float(lr)
+    if a['imbalanced']: apply_imbalance(learn, a['imbalanced'], **(imbalance_kwargs or {}))
+    lr = resolve_lr(learn, a['lr'], 1e-2)
     fit_cbs = list(cbs or []) + ([KeepBest()] if keep_best else [])
-    t0 = time.perf_counter()
-    if quiet or (quiet is None and not cbs):
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs or 20, lr, wd=wd, cbs=fit_cbs)
-    else: learn.fit_one_cycle(epochs or 20, lr, wd=wd, cbs=fit_cbs)
-    t_fit = time.perf_counter() - t0
-    report = dict(task='tabular', data=name, model=f"fastai TabularModel {'-'.join(map(str, cfg['layers']))}",
-                  target=target, kind=spec['task'], n_train=len(tr), n_valid=len(va), n_test=len(te),
-                  imbalanced=imbalanced, seed=seed, epochs=epochs or 20, lr=lr, time_s=t_fit)
-    test = df.iloc[te]
-    pred = tabular_predict(learn, test)
-    cls = spec['task'] == 'classification'
-    if cls:
-        probs = pred[[f'p_{c}' for c in spec['classes']]].to_numpy()
-        report.update(imbalance_metrics(test[target].to_numpy(), probs, pred.prediction.to_numpy(), spec['classes']))
-        report.update(metric='accuracy', higher_is_better=True, classes=[to_plain(c) for c in spec['classes']])
-    else:
-        report.update(_reg_metrics(test[target], pred.prediction))
-        report.update(metric='rmse', higher_is_better=False)
-    report['value'] = report[report['metric']]
-    if baseline:
-        g = gbm_baseline(df, spec, tr, te, class_weight='balanced' if (cls and imbalanced not in (None, 'none', 'plain')) else None)
-        report.update(baseline=g['name'], baseline_value=g['metrics'][report['metric']], baseline_time_s=g['time_s'],
-                      **{f'baseline_{k}': v for k, v in g['metrics'].items() if not k.startswith(('precision_', 'recall_'))})
-    else: report.update(baseline='HistGradientBoosting', baseline_value=None)
+    with Timer() as t:
+        if quiet or (quiet is None and not cbs):
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, wd=wd, cbs=fit_cbs)
+        else: learn.fit_one_cycle(epochs, lr, wd=wd, cbs=fit_cbs)
+    def scores(rows):  # through tabular_predict, so a classifier is scored with the decision rule it saves
+        p, y = tabular_predict(learn, rows), rows[target].to_numpy()
+        if not cls: return score_predictions(p, y)
+        return imbalance_metrics(y, p[[f'p_{c}' for c in spec['classes']]].to_numpy(), p.prediction.to_numpy(), spec['classes'])
+    metric, summary = ('accuracy' if cls else 'rmse'), _SUMMARY[spec['task']]
+    vm = scores(df.iloc[va])
+    tm = scores(df.iloc[te]) if test else {}
+    extras = dict(target=target, kind=spec['task'], imbalanced=a['imbalanced'],
+                  classes=[to_plain(c) for c in spec['classes']] if cls else None, **tm,
+                  **{f'valid_{k}': vm[k] for k in summary if k != metric})
+    bname = bvalue = None
+    if baseline:  # balanced class weights, chosen on valid macro-F1, when the network gets an imbalance strategy
+        g = gbm_baseline(df, spec, tr, va, te if test else None, class_weight='balanced' if a['imbalanced'] else None, seed=seed,
+                         metric='macro_f1' if a['imbalanced'] else metric)
+        bname, bvalue = g['name'], (g['metrics'][metric] if test else None)
+        extras.update(baseline_setting=g['setting'], baseline_chosen_by=f"valid {g['metric']}", baseline_valid_value=g['valid_metrics'][metric],
+                      baseline_time_s=g['time_s'], **{f'baseline_{k}': v for k, v in (g['metrics'] or {}).items() if k in summary})
+    report = make_report('tabular', name, f"fastai TabularModel {'-'.join(map(str, cfg['layers']))}", metric, cls,
+                         value=tm[metric] if test else None, valid_value=vm[metric], baseline=bname, baseline_value=bvalue,
+                         seed=a['seed'], epochs=epochs, lr=lr, bs=bs, time_s=t.s, n_train=len(tr), n_valid=len(va), n_test=len(te),
+                         chosen_on='valid', **extras)
     return learn, report
 
 # %% ../nbs/04_tabular.ipynb #7519b5e4
@@ -513,7 +531,7 @@ def tabular_from_recipe(recipe:dict, # from `tabular_recipe` (after a JSON round
                         device=None, # device for the learner; None: the best available
                        ) -> TabularLearner:
     "A learner with the recipe's procs and architecture and untrained weights."
-    if recipe.get('task') != 'tabular': raise ValueError(f"not a tabular recipe (task={recipe.get('task')!r})")
+    if recipe.get('task') != 'tabular': raise InputError(f"not a tabular recipe (task={recipe.get('task')!r})")
     cats, conts, target = recipe['cat_names'], recipe['cont_names'], recipe['target']
     cls = recipe['kind'] == 'classification'
     pc = recipe['procs']

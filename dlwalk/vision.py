@@ -320,7 +320,7 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
     learn.vision_meta = dict(m, arch=arch, arch_kwargs=arch_kwargs, pretrained=bool(pretrained))
     return learn
 
-# %% ../nbs/03_vision.ipynb #0d4b56a7
+# %% ../nbs/03_vision.ipynb #c0fb1426
 SVC_GRID = (1., 10., 100.)  # the SVC's C, simplest first
 
 def svc_baseline(X_train, y_train, # training features (n, d) and labels
