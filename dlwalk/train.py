@@ -650,8 +650,7 @@ WALK_CANDIDATES = dict(  # short settings to choose from on the validation split
     vision=[dict(epochs=5), dict(epochs=10)],  # the scratch CNN on the digits
     tabular=[dict(epochs=20), dict(epochs=40, layers=[64], wd=0.1)],  # the breast-cancer MLP: the default layers, and one small wide-decay net
     graph=[dict(arch='sage', epochs=30), dict(arch='gin', epochs=30)],  # the TPSA molecules: two message-passing layers
-    text=[dict(subset=480, epochs=1, max_len=64), dict(subset=480, epochs=2, max_len=64)],  # MiniLM fine-tuned on 480 docstrings
-)
+)  # text lists its own (`Task.walk`: the text chapter's `TEXT_WALK_KW`, chosen there on the validation split)
 
 def walk_candidates(task:str, # a task name
                    ) -> list[dict]:

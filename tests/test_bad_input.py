@@ -85,10 +85,10 @@ def test_input_error_inside_the_task_leaves_nothing(cli, data_dir, tmp_path):
     assert 'has 1 class(es)' in msg, msg
     assert not out.exists()
 
-def test_failed_overwrite_keeps_the_users_files(cli, data_dir, tmp_path):
+def test_failed_overwrite_keeps_the_users_files(cli, call, data_dir, tmp_path):
     "With --overwrite into a folder holding an earlier run and the user's notes, a failing run changes nothing there."
     out = tmp_path / 'run'
-    r = cli('train', 'toy', '--epochs', 1, '--out', out)
+    r = call('train', 'toy', '--epochs', 1, '--out', out)  # the earlier run (in this process: faster)
     assert r.returncode == 0, r.stderr[-2000:]
     (out / 'notes.txt').write_text('mine')
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.rglob('*') if p.is_file()}

@@ -11,7 +11,7 @@ def wait_for(path, proc, timeout=180):
     while not path.exists() and proc.poll() is None and time.time() - t0 < timeout: time.sleep(0.05)
     assert path.exists(), (f'{path.name} did not appear', proc.poll())
 
-def test_run_folder_and_predict(cli, data_dir, tmp_path):
+def test_run_folder_and_predict(cli, call, data_dir, tmp_path):
     from dlwalk.task import REPORT_KEYS
     out = tmp_path / 'run'
     r = cli('train', 'toy', '--epochs', 2, '--out', out)
@@ -31,10 +31,10 @@ def test_run_folder_and_predict(cli, data_dir, tmp_path):
     # a model folder written by a newer dlwalk is refused with the fix
     fut = tmp_path / 'future'; shutil.copytree(out / 'model', fut)
     meta = json.loads((fut / 'dlwalk.json').read_text()); meta['format_version'] = 99; (fut / 'dlwalk.json').write_text(json.dumps(meta))
-    assert 'upgrade dlwalk' in one_line_error(cli('predict', fut, data_dir / 'rows.csv'), 'predict')
+    assert 'upgrade dlwalk' in one_line_error(call('predict', fut, data_dir / 'rows.csv'), 'predict')  # (in this process: faster)
     # the model's columns are checked: a table without them is the user's mistake, not a bug
     pd.DataFrame({'a': [1.0], 'b': [2.0]}).to_csv(tmp_path / 'other.csv', index=False)
-    assert 'columns missing from the input' in one_line_error(cli('predict', out, tmp_path / 'other.csv'), 'predict')
+    assert 'columns missing from the input' in one_line_error(call('predict', out, tmp_path / 'other.csv'), 'predict')
 
 def test_sigkill_and_resume(tmp_path):
     "SIGKILL in the middle of the second epoch (no chance to clean up), then --resume: four epochs, one history row each."
