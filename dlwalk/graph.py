@@ -444,7 +444,7 @@ def morgan_counts(smiles, # a list of SMILES strings
         out[i] = gen.GetCountFingerprintAsNumPy(m)
     return out
 
-# %% ../nbs/06_graph.ipynb #f7ff5b2a
+# %% ../nbs/06_graph.ipynb #700d6fd2
 FOREST = 'random forest on Morgan count fingerprints (radius 2, 2048 bits)'
 FOREST_GRID = (dict(max_features=0.3), dict(max_features=1.0))  # chosen on the valid split; ties go to the first (the cheaper)
 
@@ -591,4 +591,5 @@ def graph_from_recipe(recipe:dict, # from `graph_recipe` (after a JSON round tri
 
 # %% ../nbs/06_graph.ipynb #a7474b6a
 register_task(Task('graph', graph_train, graph_recipe, graph_from_recipe, graph_predict,
-                   embedded='the TPSA molecules', needs="a CSV with a 'smiles' column plus --target", imbalanced=False))
+                   embedded='the TPSA molecules', needs="a CSV with a 'smiles' column plus --target", imbalanced=False,
+                   walk=[dict(arch='sage', epochs=30), dict(arch='gin', epochs=30)]))  # `dlwalk walk` chooses between them on the valid split
