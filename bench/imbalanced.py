@@ -47,8 +47,10 @@ for st in STRATS:
 chosen = {st: ch.best['epochs'] for st, ch in choices.items()}
 # 2. each strategy at its chosen epochs, test read once
 finals = [compare_strategies(tabular_train, strategies=(st,), seeds=SEEDS, metrics=METRICS, epochs=chosen[st], **KW) for st in STRATS]
+runs_all = pd.concat([t.attrs['runs'] for t in finals], ignore_index=True)
+for t in finals: t.attrs = {}  # pandas compares attrs when concatenating; the runs are kept above
 table = pd.concat(finals)
-table.attrs['runs'] = pd.concat([t.attrs['runs'] for t in finals], ignore_index=True)
+table.attrs['runs'] = runs_all
 table['epochs'] = [chosen[s] for s in STRATS]
 # 3. the best strategy, chosen on valid, compared with plain seed by seed
 b_f1, b_ba = best_strategy(table, 'macro_f1'), best_strategy(table, 'balanced_accuracy')

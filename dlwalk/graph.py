@@ -444,7 +444,7 @@ def morgan_counts(smiles, # a list of SMILES strings
         out[i] = gen.GetCountFingerprintAsNumPy(m)
     return out
 
-# %% ../nbs/06_graph.ipynb #02426f22
+# %% ../nbs/06_graph.ipynb #f7ff5b2a
 FOREST = 'random forest on Morgan count fingerprints (radius 2, 2048 bits)'
 FOREST_GRID = (dict(max_features=0.3), dict(max_features=1.0))  # chosen on the valid split; ties go to the first (the cheaper)
 
