@@ -43,13 +43,21 @@ def cli():
 
 @pytest.fixture
 def call(capsys):
-    "`call(*args)` runs the command in this process (no torch import per call): returncode, stdout, stderr like `cli`."
+    """`call(*args)` runs the command in this process (no torch import per call): returncode, stdout, stderr like `cli`.
+    Like `cli`'s processes it uses one thread (torch and OpenMP) unless OMP_NUM_THREADS says otherwise: on a busy 2-core
+    machine, two spinning threads per process made a 13 s test take 150 s."""
     from types import SimpleNamespace
+    import torch
+    from threadpoolctl import threadpool_limits
     import toy_task  # registers 'toy'
     from dlwalk.cli import main
+    n = int(os.environ.get('OMP_NUM_THREADS') or 1)
     def run(*args):
         capsys.readouterr()
-        code = main(list(map(str, args)))
+        old = torch.get_num_threads(); torch.set_num_threads(n)
+        try:
+            with threadpool_limits(n): code = main(list(map(str, args)))
+        finally: torch.set_num_threads(old)
         c = capsys.readouterr()
         return SimpleNamespace(returncode=code, stdout=c.out, stderr=c.err)
     return run
