@@ -325,13 +325,8 @@ def _needs(task:str) -> str:
 def _read_csv(path:Path, task:str) -> pd.DataFrame:
     "`dlwalk.data.read_table` on the user's CSV; a file it cannot read becomes a one-line `UsageError` saying what `task` needs."
     try: df = read_table(path, what=f'CSV {str(path)!r}')
-    except (OSError, ValueError) as e:  # read_table's InputError (a ValueError), and permission problems
+    except (OSError, InputError) as e:  # read_table's InputError, and permission problems
         raise UsageError(f"{str(e).splitlines()[0]}; {task} needs {_needs(task)}") from None
-    if len(df.columns) == 1:  # one column whose name holds another separator: not comma-separated
-        sep = next((d for d in (';', '\t', '|') if d in str(df.columns[0])), None)
-        if sep is not None:
-            raise UsageError(f"{str(path)!r} looks separated by {sep!r}, not commas (its header is one column: {str(df.columns[0])[:60]!r}); "
-                             f"save it comma-separated (the delimiter must be ',')")
     return df
 
 def _is_str(col): return col.dtype == object or pd.api.types.is_string_dtype(col.dtype)
