@@ -558,7 +558,8 @@ def tabular_from_recipe(recipe:dict, # from `tabular_recipe` (after a JSON round
 
 # %% ../nbs/04_tabular.ipynb #742756c8
 register_task(Task('tabular', tabular_train, tabular_recipe, tabular_from_recipe, tabular_predict,
-                   embedded='the breast-cancer table', needs='a CSV file plus --target', imbalanced=True))
+                   embedded='the breast-cancer table', walk=[dict(epochs=20), dict(epochs=40, layers=[64], wd=0.1)],  # `dlwalk walk` chooses on valid
+                   needs='a CSV file plus --target', imbalanced=True))
 
 # %% ../nbs/04_tabular.ipynb #13c1891b
 def permutation_importance(learn, # a learner from `tabular_train`

@@ -562,7 +562,7 @@ def text_from_recipe(recipe:dict, # from `text_recipe`, e.g. after a JSON round 
 # %% ../nbs/07_text.ipynb #efb8c1a5
 register_task(Task('text', text_train, text_recipe, text_from_recipe, text_predict,
                    embedded='the offline text corpus', needs='a CSV with a text column plus --target', imbalanced=False,
-                   walk=[dict(TEXT_WALK_KW)]))
+                   walk=[dict(TEXT_WALK_KW, epochs=1), dict(TEXT_WALK_KW)]))  # the walk chooses the epochs on valid
 
 # %% ../nbs/07_text.ipynb #a800c447
 @torch.no_grad()

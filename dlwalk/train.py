@@ -20,11 +20,11 @@ from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS',
-           'WALK_CANDIDATES', 'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint',
-           'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks',
-           'read_tensorboard', 'versions', 'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot',
-           'remove_new_files', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
-           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
+           'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback',
+           'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions',
+           'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot', 'remove_new_files',
+           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'find_wandb_runs', 'read_items',
+           'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
 class UsageError(InputError):
@@ -641,17 +641,11 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
 
 # %% ../nbs/09_train.ipynb #46b90b79
 WALK_TASKS = ('vision', 'tabular', 'graph', 'text')
-WALK_CANDIDATES = dict(  # short settings to choose from on the validation split; the cheaper one first (it wins ties)
-    vision=[dict(epochs=5), dict(epochs=10)],  # the scratch CNN on the digits
-    tabular=[dict(epochs=20), dict(epochs=40, layers=[64], wd=0.1)],  # the breast-cancer MLP: the default layers, and one small wide-decay net
-    graph=[dict(arch='sage', epochs=30), dict(arch='gin', epochs=30)],  # the TPSA molecules: two message-passing layers
-)  # text lists its own (`Task.walk`: the text chapter's `TEXT_WALK_KW`, chosen there on the validation split)
 
 def walk_candidates(task:str, # a task name
                    ) -> list[dict]:
-    "The settings `walk` chooses from for `task`: the task's own `Task.walk`, else `WALK_CANDIDATES[task]`, else its defaults."
-    T = get_task(task)
-    return [dict(c) for c in (T.walk or WALK_CANDIDATES.get(task) or [{}])]
+    "The settings `walk` chooses from for `task`: the task's own short candidates (`Task.walk`, cheapest first), else its defaults."
+    return [dict(c) for c in (get_task(task).walk or [{}])]
 
 def _setting(c:dict) -> str: return ' '.join(f'{k}={v}' for k, v in c.items()) or '(defaults)'
 
