@@ -57,12 +57,16 @@ def test_sigkill_and_resume(tmp_path):
     assert load_model(out).dlwalk_info['info']['epochs_run'] == 4
     assert len((out / 'command.txt').read_text().splitlines()) == 2
 
+def _sigint_default():
+    "In the child: Ctrl-C's default action, even when the tests themselves were started with SIGINT ignored (a background job)."
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 def test_ctrl_c_mid_run(tmp_path):
     "Ctrl-C after an epoch: status 130, the checkpoint loads, the message gives the resume command and no traceback."
     from dlwalk.train import load_checkpoint, CKPT_FILE
     out = tmp_path / 'sigint'
     p = subprocess.Popen(cli_cmd('train', 'toy', '--epochs', 4, '--out', out), env=cli_env(TOY_SLOW='0.05'),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_default)
     wait_for(out / CKPT_FILE, p)
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
@@ -76,7 +80,7 @@ def test_ctrl_c_before_the_first_epoch_ends(tmp_path):
     "Ctrl-C during the first epoch: nothing to resume, so the run removes the folder it created and says so."
     out = tmp_path / 'early'
     p = subprocess.Popen(cli_cmd('train', 'toy', '--epochs', 4, '--out', out), env=cli_env(TOY_SLOW='0.1'),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_default)
     wait_for(out / 'history.csv', p)  # the first fit has started; its first epoch sleeps over 2 s
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
