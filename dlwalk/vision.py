@@ -363,7 +363,7 @@ def _fit_to_pretrained(dls:DataLoaders, arch:str) -> list:
         _set_size(dls, PRETRAINED_MIN_SIZE)
     if m['n_in'] != 3:
         done.append(f"{m['n_in']}-channel images: timm adapted the pretrained stem's RGB filters (adapt_input_conv; for 1 channel, "
-                    "their sum, which is the grey image seen as RGB)")
+                    "their sum: the grey image seen as RGB, exactly so when the three channels share their statistics)")
     return done
 
 def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_dls`; a pretrained model adapts it in place
