@@ -425,13 +425,13 @@ def _load(data, target):
     if target is None: raise InputError("pass target=<column name> with your own table")
     return read_table(data, target=target, what='tabular data'), target, None, dataset_name(data, 'breast_cancer')
 
-TABULAR_BUDGET = (20, 100)  # the default budget: at least 20 epochs and 100 optimiser steps (see `dlwalk.task.fit_budget`)
+TABULAR_BUDGET = (20, 300)  # the default budget: at least 20 epochs and 300 optimiser steps (see `dlwalk.task.fit_budget`)
 _SUMMARY = dict(classification=('accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'pr_auc'), regression=('rmse', 'mae', 'r2'))
 
 def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; None: breast_cancer
                   target:str|None=None, # the column to predict (registered datasets know theirs)
                   arch:str|None=None, # only 'mlp' (fastai's TabularModel)
-                  epochs:int|None=None, # None: `fit_budget` decides (at least 20, and 100 optimiser steps; early stopping)
+                  epochs:int|None=None, # None: `fit_budget` decides (at least 20, and 300 optimiser steps; early stopping)
                   lr:float|str|None=None, # None: 1e-2; 'find' runs fastai's lr_find
                   bs:int|None=None, # None: 64, at most a quarter of the training rows
                   seed:int=42, # seed for the network's initialisation and shuffling (the split does not change)
