@@ -25,12 +25,12 @@ from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dat
 from .pretrained import OFFLINE_WEIGHTS, PRETRAINED_MIN_SIZE, offline_weights, has_offline_weights, pretrained_stats
 
 # %% auto #0
-__all__ = ['SVC_GRID', 'DEFAULT_PRETRAINED', 'VISION_BUDGET', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch', 'array_dls',
-           'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_items', 'folder_dls', 'conv_block', 'scratch_cnn',
-           'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained', 'image_learner',
-           'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv', 'conv_filters',
-           'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict', 'vision_train',
-           'vision_recipe', 'vision_from_recipe']
+__all__ = ['IMAGE_SETS', 'SVC_GRID', 'DEFAULT_PRETRAINED', 'VISION_BUDGET', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch',
+           'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_set_dls', 'image_items', 'folder_dls',
+           'conv_block', 'scratch_cnn', 'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained',
+           'image_learner', 'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv',
+           'conv_filters', 'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict',
+           'vision_train', 'vision_recipe', 'vision_from_recipe']
 
 # %% ../nbs/03_vision.ipynb #b98c11d6
 class ArrayImages:
@@ -153,6 +153,25 @@ def array_test_dl(dls:DataLoaders, # from `array_dls` or `digits_dls`: its size 
         if unknown: raise InputError(f"labels {unknown[:5]} are not among the classes the model knows: {m['classes']}")
     yi = torch.tensor([o2i[v] for v in np.asarray(y).tolist()]) if y is not None else torch.zeros(len(x), dtype=torch.long)
     return dls.valid.new(ArrayImages(x, yi, m['classes']), shuffle=False, drop_last=False, after_batch=Pipeline([]))
+
+# %% ../nbs/03_vision.ipynb #0980ae23
+from fastcore.meta import delegates
+IMAGE_SETS = ('digits', 'mnist_5k', 'animal_mnist')  # the in-memory image sets of dlwalk.data
+
+@delegates(array_dls)
+def image_set_dls(name:str, # 'digits', 'mnist_5k' or 'animal_mnist'
+                  size:int=28, # images are resized (bilinear) to size x size
+                  bs:int=64, # training batch size (validation batches are twice as big)
+                  aug:bool=True, # fastai augmentation on training batches
+                  device=None, # None for `default_device()`
+                  **kwargs, # other arguments of `array_dls`
+                 ) -> DataLoaders:
+    "`DataLoaders` for a registered image set on its fixed train/valid split (`dataset_split`); the test part is left out."
+    from dlwalk.data import get_dataset
+    if name not in IMAGE_SETS: raise InputError(f"unknown image set {name!r}; choose from {', '.join(IMAGE_SETS)} (or give arrays to array_dls)")
+    X, y = get_dataset(name)
+    s = dataset_split(name)
+    return array_dls(X, y, s.train, s.valid, size=size, bs=bs, aug=aug, device=device, **kwargs)
 
 # %% ../nbs/03_vision.ipynb #52b7b95e
 # what PIL raises for a file that is not a readable image: not an image or truncated (OSError, incl. UnidentifiedImageError),
@@ -644,6 +663,12 @@ def _check_strategy(imbalanced):
 
 def _vision_data(data, target, size, bs, aug, device):
     "The split, `DataLoaders`, images per row (for `vision_predict`), labels, and baseline features of `data`."
+    if isinstance(data, str) and data in IMAGE_SETS and not Path(data).exists():  # a registered image set, by name
+        from dlwalk.data import get_dataset
+        X, y = get_dataset(data)
+        s, scale = dataset_split(data), (255. if X.dtype == np.uint8 else 1.)
+        dls = image_set_dls(data, size=size or (32 if data == 'digits' else 28), bs=bs or 64, aug=aug, device=device)
+        return s, dls, (lambda idx: list(X[idx])), y, (lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / scale), bs or 64
     if data is None or isinstance(data, tuple):
         if data is not None and len(data) != 2: raise InputError(f"data as a tuple must be (X, y), images and labels; got {len(data)} items")
         X, y = get_digits() if data is None else (np.asarray(data[0]), np.asarray(data[1]))
@@ -667,7 +692,7 @@ def _offline_backbone() -> bool:
 
 def _default_arch(data, arch, pretrained) -> tuple:
     "`(arch, pretrained)`: what the user asked for, else the offline pretrained backbone for image files when it is here, else the CNN."
-    files = not (data is None or isinstance(data, tuple))
+    files = not (data is None or isinstance(data, tuple) or (isinstance(data, str) and data in IMAGE_SETS and not Path(data).exists()))  # not arrays
     if arch is not None:  # `--arch tf_efficientnet_lite0` on an image folder starts from its ImageNet weights when they are here
         return arch, bool(pretrained) if pretrained is not None or arch != DEFAULT_PRETRAINED or not files else _offline_backbone()
     if pretrained is not False and files and _offline_backbone(): return DEFAULT_PRETRAINED, True
