@@ -48,12 +48,12 @@ def test_small_tables_defaults(cli, tmp_path):
         assert m['valid_value'] >= m['baseline_valid_value'] - 0.15, m  # on valid, within one row of the baseline at every seed checked
 
 def test_epochs_given_mean_exactly_that(cli, crops, tmp_path):
-    "--epochs given: that many epochs, no early stopping, the last epoch's weights."
+    "--epochs given: that many epochs (after fine_tune's frozen one when pretrained), no early stopping, the last epoch's weights."
     out = tmp_path / 'run'
     r = cli('train', 'vision', '--data', crops, '--epochs', 3, '--out', out)
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((out / 'metrics.json').read_text())
-    assert (m['epochs'], m['epochs_run'], m['best_epoch'], m['budget']['rule']) == (3, 3, None, 'epochs given'), m
+    assert (m['epochs'], m['epochs_run'], m['best_epoch'], m['budget']['rule']) == (3, 3 + m['pretrained'], None, 'epochs given'), m  # + fine_tune's frozen epoch
 
 @pytest.mark.slow
 @pytest.mark.parametrize('threads', [1, 2])
