@@ -22,13 +22,13 @@ from .core import ColumnError, InputError, default_device, seed_everything, to_p
 from .data import DATASETS, get_dataset, dataset_split, split_indices, read_table
 from .imbalanced import apply_imbalance, imbalance_metrics, get_decision, set_decision
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
-                         score_predictions, choose_on_valid)
+                         score_predictions, choose_on_valid, fit_budget, BestEpoch)
 
 # %% auto #0
-__all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'GBM_GRID', 'parse_numeric', 'infer_task', 'to_datetime', 'is_date_column',
-           'date_part_names', 'expand_dates', 'clean_table', 'FillMissingCoW', 'LogSkewed', 'tabular_dls',
-           'tabular_model_config', 'KeepBest', 'tabular_predict', 'gbm_baseline', 'tabular_train', 'tabular_recipe',
-           'tabular_from_recipe', 'permutation_importance', 'plot_importance']
+__all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'GBM_GRID', 'TABULAR_BUDGET', 'parse_numeric', 'infer_task', 'to_datetime',
+           'is_date_column', 'date_part_names', 'expand_dates', 'clean_table', 'FillMissingCoW', 'LogSkewed',
+           'tabular_dls', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'gbm_baseline', 'tabular_train',
+           'tabular_recipe', 'tabular_from_recipe', 'permutation_importance', 'plot_importance']
 
 # %% ../nbs/04_tabular.ipynb #5733aa3c
 NA_TOKENS = {'', 'na', 'n/a', 'nan', 'none', 'null', '?', '-', '--', 'missing', '#n/a'}
@@ -297,16 +297,9 @@ def _learner(dls, spec, cfg):
     return learn
 
 # %% ../nbs/04_tabular.ipynb #99328edb
-class KeepBest(Callback):
-    "Keep, in memory, the weights of the epoch with the lowest validation loss and restore them after fit."
-    order = 61  # after the Recorder has the epoch's validation loss
-    def before_fit(self): self.best, self.state = float('inf'), None
-    def after_epoch(self):
-        v = self.recorder.values[-1][1] if self.recorder.values else None
-        if v is not None and np.isfinite(v) and v < self.best:
-            self.best, self.state = v, copy.deepcopy(unwrap_model(self.learn.model).state_dict())
-    def after_fit(self):
-        if self.state is not None: unwrap_model(self.learn.model).load_state_dict(self.state)
+class KeepBest(BestEpoch):
+    "Keep, in memory, the weights of the epoch with the lowest validation loss and restore them after fit (`dlwalk.task.BestEpoch` on the validation loss)."
+    def __init__(self): super().__init__(monitor='valid_loss')
 
 # %% ../nbs/04_tabular.ipynb #ef5b1034
 def _rows(items) -> pd.DataFrame:
@@ -403,7 +396,10 @@ def gbm_baseline(df:pd.DataFrame, # a frame from `clean_table`
     Xtr = _gbm_frame(tr, spec)
     cats = {c: list(Xtr[c].cat.categories) for c in spec['cat_names']}
     Xva, yva = _gbm_frame(va, spec, cats), va[spec['target']].to_numpy()
+    # scikit-learn's 20 rows per leaf cannot split a small table (19 training rows: the model is the majority class); fewer there
+    small = dict(min_samples_leaf=max(2, len(train_idx) // 10)) if len(train_idx) < 200 else {}
     def fit(**setting):
+        setting = dict(small, **setting)
         m = (HistGradientBoostingClassifier(class_weight=class_weight, random_state=seed, **setting) if cls
              else HistGradientBoostingRegressor(random_state=seed, **setting))
         with Timer() as t: m.fit(Xtr, tr[spec['target']].to_numpy())
@@ -411,7 +407,7 @@ def gbm_baseline(df:pd.DataFrame, # a frame from `clean_table`
     ch = choose_on_valid(list(grid), fit, lambda r: _gbm_scores(r[0], Xva, yva, spec)[0][metric],
                          higher_is_better=metric not in ('rmse', 'mae'))
     m, t = ch.result
-    res = dict(name=type(m).__name__, model=m, setting=ch.best, metric=metric, table=ch.table,
+    res = dict(name=type(m).__name__, model=m, setting=dict(small, **ch.best), metric=metric, table=ch.table,
                valid_metrics=_gbm_scores(m, Xva, yva, spec)[0], pred=None, probs=None, metrics=None, time_s=t)
     if test_idx is not None:
         te = df.iloc[test_idx]
@@ -429,14 +425,15 @@ def _load(data, target):
     if target is None: raise InputError("pass target=<column name> with your own table")
     return read_table(data, target=target, what='tabular data'), target, None, dataset_name(data, 'breast_cancer')
 
+TABULAR_BUDGET = (20, 300)  # the default budget: at least 20 epochs and 300 optimiser steps (see `dlwalk.task.fit_budget`)
 _SUMMARY = dict(classification=('accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'pr_auc'), regression=('rmse', 'mae', 'r2'))
 
 def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; None: breast_cancer
                   target:str|None=None, # the column to predict (registered datasets know theirs)
                   arch:str|None=None, # only 'mlp' (fastai's TabularModel)
-                  epochs:int|None=None, # None: 20
+                  epochs:int|None=None, # None: `fit_budget` decides (at least 20, and 300 optimiser steps; early stopping)
                   lr:float|str|None=None, # None: 1e-2; 'find' runs fastai's lr_find
-                  bs:int|None=None, # None: 64
+                  bs:int|None=None, # None: 64, at most a quarter of the training rows
                   seed:int=42, # seed for the network's initialisation and shuffling (the split does not change)
                   device=None, # 'cpu', 'cuda', 'mps'...; None: the best available
                   imbalanced:str|None=None, # a strategy from `dlwalk.imbalanced.STRATEGIES`, or several joined by '+'; None/'plain': none
@@ -451,7 +448,7 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
                   layers:list|None=None, # hidden layer sizes; None: 200, 100
                   ps:float=0., # dropout after each hidden layer
                   wd:float|None=None, # weight decay; None: fastai's default (0.01)
-                  keep_best:bool=True, # restore the weights of the epoch with the lowest validation loss after fit
+                  keep_best:bool=True, # restore the weights of the epoch with the lowest validation loss after fit (with given epochs too)
                   log_skewed:bool=False, # add `LogSkewed`: log1p of strongly right-skewed non-negative columns
                   imbalance_kwargs:dict|None=None, # passed to `apply_imbalance`
                   quiet:bool|None=None, # hide fastai's progress bar and epoch table; None: hide unless `cbs` are given
@@ -471,7 +468,8 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
         s = split_indices(yk if cls else len(pos))
         split = type(s)(pos[s.train], pos[s.valid], pos[s.test])
     tr, va, te = (np.array([i for i in part if has_y[i]]) for part in split)
-    epochs, bs = a['epochs'] or 20, a['bs'] or 64
+    budget = fit_budget(len(tr), a['epochs'], a['bs'], default_epochs=TABULAR_BUDGET[0], default_bs=64, min_steps=TABULAR_BUDGET[1])
+    epochs, bs = budget.epochs, budget.bs
     seed_everything(seed)
     dls = tabular_dls(df, spec, tr, va, bs=bs, device=device, log_skewed=log_skewed)
     cfg = tabular_model_config(dls, spec, layers=layers, ps=ps)
@@ -479,7 +477,8 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
     learn.tab_data = dict(train=df.iloc[tr], valid=df.iloc[va], test=df.iloc[te])
     if a['imbalanced']: apply_imbalance(learn, a['imbalanced'], **(imbalance_kwargs or {}))
     lr = resolve_lr(learn, a['lr'], 1e-2)
-    fit_cbs = list(cbs or []) + ([KeepBest()] if keep_best else [])
+    budget_cbs = budget.callbacks(keep_best=keep_best)  # the best epoch (keep_best); early stopping when the epochs were not given
+    fit_cbs = list(cbs or []) + budget_cbs
     with Timer() as t:
         if quiet or (quiet is None and not cbs):
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, wd=wd, cbs=fit_cbs)
@@ -491,7 +490,7 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
     metric, summary = ('accuracy' if cls else 'rmse'), _SUMMARY[spec['task']]
     vm = scores(df.iloc[va])
     tm = scores(df.iloc[te]) if test else {}
-    extras = dict(target=target, kind=spec['task'], imbalanced=a['imbalanced'],
+    extras = dict(target=target, kind=spec['task'], imbalanced=a['imbalanced'], **budget.extras(budget_cbs),
                   classes=[to_plain(c) for c in spec['classes']] if cls else None, **tm,
                   **{f'valid_{k}': vm[k] for k in summary if k != metric})
     bname = bvalue = None

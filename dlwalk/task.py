@@ -4,18 +4,20 @@
 
 # %% ../nbs/02a_task.ipynb #4e81beb1
 from __future__ import annotations
-import importlib, math, time, warnings
+import copy, importlib, math, time, warnings
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 import numpy as np
 import pandas as pd
 from . import __version__
-from .core import InputError, seed_everything, to_plain
+from .core import InputError, seed_everything, to_plain, unwrap_model
 
 # %% auto #0
 __all__ = ['TASK_NAMES', 'NO_STRATEGY', 'REPORT_KEYS', 'TaskNotAvailable', 'Task', 'register_task', 'get_task', 'available_tasks',
-           'check_train_args', 'resolve_lr', 'Timer', 'dataset_name', 'decide', 'proba_frame', 'score_predictions',
-           'make_report', 'Choice', 'choose_on_valid', 'spread', 'paired_diff']
+           'check_train_args', 'resolve_lr', 'Budget', 'fit_budget', 'BestEpoch', 'EarlyStop', 'Timer', 'dataset_name',
+           'decide', 'proba_frame', 'score_predictions', 'make_report', 'Choice', 'choose_on_valid', 'spread',
+           'paired_diff']
 
 # %% ../nbs/02a_task.ipynb #007f54c8
 TASK_NAMES = ('vision', 'tabular', 'graph', 'text')  # built in: their modules register themselves when imported
@@ -105,6 +107,100 @@ def resolve_lr(learn, # a fastai `Learner`, used only for `lr='find'`
             warnings.simplefilter('ignore')
             return float(learn.lr_find(show_plot=False).valley)
     return float(lr)
+
+# %% ../nbs/02a_task.ipynb #df44e5a7
+from fastai.callback.core import CancelFitException
+from fastai.callback.tracker import TrackerCallback, EarlyStoppingCallback
+
+@dataclass
+class Budget:
+    "A training budget from `fit_budget`: batch size, epochs, and whether the run stops early and keeps its best epoch."
+    bs:int # training batch size
+    epochs:int # epochs to run (at most, with early stopping)
+    batches:int # optimiser steps per epoch (the last partial batch is dropped when the set is bigger than `bs`)
+    steps:int # `epochs * batches`: optimiser steps if the run is not stopped early
+    early_stop:bool # stop when the validation loss stops improving (only when the epochs were not given)
+    patience:int # epochs without improvement before stopping
+    given:tuple # which of 'epochs', 'bs' the user gave
+
+    def callbacks(self, keep_best:bool|None=None, # restore the best epoch; None: when stopping early
+                 ) -> list:
+        "The callbacks that carry out the budget: `BestEpoch` (when `keep_best`, default: with early stopping) and `EarlyStop` (not before half the epochs)."
+        keep_best = self.early_stop if keep_best is None else keep_best
+        return ([BestEpoch()] if keep_best else []) + ([EarlyStop(patience=self.patience, min_epochs=self.epochs // 2)] if self.early_stop else [])
+
+    def extras(self, cbs:list=(), # the callbacks of the fit, to read the best epoch and the epochs run from
+              ) -> dict:
+        "What was decided and what happened, for a report's extras: `budget` (bs, epochs, steps, rule), `epochs_run`, `best_epoch` (1-based)."
+        best = next((c for c in cbs if isinstance(c, BestEpoch)), None)
+        stop = next((c for c in cbs if isinstance(c, EarlyStop)), None)
+        rule = 'epochs given' if 'epochs' in self.given else f'at least {self.steps} steps, early stopping (patience {self.patience})'
+        return dict(budget=dict(bs=self.bs, epochs=self.epochs, batches_per_epoch=self.batches, steps=self.steps, rule=rule),
+                    epochs_run=stop.epochs_run if stop is not None else (best.epochs_run if best is not None else self.epochs),
+                    best_epoch=None if best is None or best.best_epoch is None else best.best_epoch + 1)
+
+def fit_budget(n_train:int, # training items (images, rows)
+               epochs:int|None=None, # the user's epochs; None: decided here
+               bs:int|None=None, # the user's batch size; None: decided here
+               default_epochs:int=10, # the task's default epochs: the fewest a default run is given
+               default_bs:int=64, # the task's default batch size: the largest a default run uses
+               min_steps:int=300, # the fewest optimiser steps a default run is given
+               max_epochs:int=100, # the most epochs a default run is given
+               min_bs:int=4, # the smallest default batch size
+               patience:int|None=None, # epochs without improvement before stopping; None: a quarter of the epochs, at least 3
+              ) -> Budget:
+    "The batch size and epochs for `n_train` items: a batch at most a quarter of the set, epochs for at least `min_steps` steps, early stopping when the epochs are not given."
+    if n_train < 1: raise InputError(f"no training items: the training split is empty; give more data")
+    b = bs if bs is not None else max(min(default_bs, n_train // 4), min(min_bs, n_train))
+    batches = n_train // b if n_train > b else 1  # the training loaders drop the last partial batch when there is more than one
+    if epochs is not None: e = epochs
+    else: e = min(max_epochs, max(default_epochs, math.ceil(min_steps / batches)))
+    given = tuple(k for k, v in (('epochs', epochs), ('bs', bs)) if v is not None)
+    return Budget(bs=int(b), epochs=int(e), batches=int(batches), steps=int(e * batches), early_stop=epochs is None,
+                  patience=int(patience or max(3, e // 4)), given=given)
+
+class _SkipResumed:
+    "Mixin: ignore an epoch that recorded no values (an epoch skipped when a run resumes from a checkpoint)."
+    def _new_epoch(self) -> bool:
+        n = len(self.recorder.values)
+        if n <= self.n_seen: return False
+        self.n_seen = n
+        return True
+
+class BestEpoch(_SkipResumed, TrackerCallback):
+    "Keep, in memory, the weights of the epoch with the best `monitor` (default: lowest validation loss) and load them back after fit."
+    order = TrackerCallback.order + 1  # as fastai's SaveModelCallback: before EarlyStop, which may end the fit
+    def before_fit(self):
+        super().before_fit()
+        self.state, self.best_epoch, self.n_seen, self.epochs_run = None, None, len(self.recorder.values), 0
+    def after_epoch(self):
+        if not self._new_epoch(): return
+        self.epochs_run += 1
+        super().after_epoch()
+        if self.new_best:
+            self.best_epoch, self.state = self.epoch, copy.deepcopy(unwrap_model(self.learn.model).state_dict())
+    def after_fit(self):
+        if self.state is not None: unwrap_model(self.learn.model).load_state_dict(self.state)
+        super().after_fit()
+
+class EarlyStop(_SkipResumed, EarlyStoppingCallback):
+    "fastai's `EarlyStoppingCallback`, quiet, never stopping before `min_epochs` (a one-cycle schedule's warm-up is noisy), ignoring epochs skipped on resume."
+    def __init__(self, monitor='valid_loss', # the value watched, as in fastai's callback
+                 patience:int=3, # epochs without improvement before stopping
+                 min_epochs:int=0, # epochs run before stopping is considered
+                 **kwargs): # other arguments of `EarlyStoppingCallback` (`comp`, `min_delta`)
+        super().__init__(monitor=monitor, patience=patience, **kwargs); self.min_epochs = min_epochs
+    def before_fit(self):
+        super().before_fit()
+        self.n_seen, self.stopped, self.epochs_run = len(self.recorder.values), False, 0
+    def after_epoch(self):
+        if not self._new_epoch(): return
+        self.epochs_run += 1
+        TrackerCallback.after_epoch(self)
+        if self.new_best: self.wait = 0
+        else:
+            self.wait += 1
+            if self.wait >= self.patience and self.epochs_run >= self.min_epochs: self.stopped = True; raise CancelFitException()
 
 # %% ../nbs/02a_task.ipynb #331f0498
 class Timer:

