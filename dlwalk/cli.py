@@ -80,15 +80,18 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           overwrite:bool=False, # write into a non-empty --out (dlwalk replaces only its own files)
           resume:str=None, # continue the interrupted run in this folder from its last checkpoint
           imbalanced:str=None, # class-imbalance strategy from dlwalk.imbalanced (vision, tabular)
+          pretrained:bool=False, # vision: start from ImageNet weights (--arch tf_efficientnet_lite0 works offline) and fine-tune
           tensorboard:bool=False, # also log to TensorBoard event files in DIR/tensorboard
           wandb:bool=False, # also log to Weights & Biases (offline unless WANDB_MODE says otherwise)
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
     from dlwalk.train import train as _train
+    if pretrained and task not in (None, 'vision'):
+        raise CLIError(f"--pretrained is for vision; {task} {'fine-tunes its pretrained model anyway' if task == 'text' else 'has no ImageNet weights'}: leave it out")
     try: return _train(task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
                        imbalanced=imbalanced, out=out, overwrite=overwrite, resume=resume, tensorboard=tensorboard, wandb=wandb,
-                       command=shlex.join(['dlwalk'] + _argv) if _argv else None)
+                       command=shlex.join(['dlwalk'] + _argv) if _argv else None, **({'pretrained': True} if pretrained else {}))
     except errs as e: raise CLIError(_one_line(e)) from None
 
 @command

