@@ -137,7 +137,7 @@ class Budget:
         rule = 'epochs given' if 'epochs' in self.given else f'at least {self.steps} steps, early stopping (patience {self.patience})'
         return dict(budget=dict(bs=self.bs, epochs=self.epochs, batches_per_epoch=self.batches, steps=self.steps, rule=rule),
                     epochs_run=stop.epochs_run if stop is not None else (best.epochs_run if best is not None else self.epochs),
-                    best_epoch=None if best is None or best.best_epoch is None else best.best_epoch + 1)
+                    best_epoch=None if best is None or best.best_at is None else best.best_at + 1)
 
 def fit_budget(n_train:int, # training items (images, rows)
                epochs:int|None=None, # the user's epochs; None: decided here
@@ -172,13 +172,13 @@ class BestEpoch(_SkipResumed, TrackerCallback):
     order = TrackerCallback.order + 1  # as fastai's SaveModelCallback: before EarlyStop, which may end the fit
     def before_fit(self):
         super().before_fit()
-        self.state, self.best_epoch, self.n_seen, self.epochs_run = None, None, len(self.recorder.values), 0
+        self.state, self.best_at, self.n_seen, self.epochs_run = None, None, len(self.recorder.values), 0  # `best_at`: the callback itself is `learn.best_epoch`
     def after_epoch(self):
         if not self._new_epoch(): return
         self.epochs_run += 1
         super().after_epoch()
         if self.new_best:
-            self.best_epoch, self.state = self.epoch, copy.deepcopy(unwrap_model(self.learn.model).state_dict())
+            self.best_at, self.state = self.epoch, copy.deepcopy(unwrap_model(self.learn.model).state_dict())
     def after_fit(self):
         if self.state is not None: unwrap_model(self.learn.model).load_state_dict(self.state)
         super().after_fit()
