@@ -790,5 +790,6 @@ def vision_from_recipe(recipe:dict, # from `vision_recipe` (after a JSON round t
 
 # %% ../nbs/03_vision.ipynb #ebdd7236
 register_task(Task('vision', vision_train, vision_recipe, vision_from_recipe, vision_predict,
-                   embedded='the handwritten digits', walk=[dict(epochs=5), dict(epochs=10)],  # `dlwalk walk` chooses on valid
+                   embedded='the handwritten digits',
+                   walk=[dict(data='mnist_5k', epochs=5), dict(data='mnist_5k', epochs=10)],  # `dlwalk walk`: MNIST at its own 28 px, chosen on valid
                    needs='an image folder (one sub-folder per class) or a CSV with path and label columns', imbalanced=True))
