@@ -22,12 +22,17 @@ Part `digits`, on the digits' fixed split (dlwalk.data.dataset_split('digits'): 
 Part `transfer`: ImageNet pretraining on few labels, on Animal MNIST (`dlwalk.data.get_animals`: 10,000 silhouettes of 10
 animals, 28x28 grey; fixed split `dataset_split('animal_mnist')`: 6015 train, 2002 valid, 1983 test). For N in (10, 100)
 labels per class and each draw d in 0..DRAWS-1, N images per class are drawn (seed d) from the TRAIN part; three models are
-trained on them, each with its setting chosen on the valid part from a small grid (`TRANSFER_GRID`, two candidates each,
-same seed d for every candidate):
+trained on them, each with its setting chosen on the valid part from a small grid
+(`TRANSFER_GRID`, same seed d for every candidate):
 - `pretrained`: timm's tf_efficientnet_lite0 with dlwalk's offline ImageNet weights (`image_learner(pretrained=True)`:
-  the grey image goes in through the stem's summed RGB filters, normalised with the model's statistics), fastai's
-  `fine_tune` (frozen head epochs, then the whole net with discriminative learning rates);
-- `scratch_same_arch`: the same architecture at the same image size from random initialisation (`fit_one_cycle`);
+  the grey image goes in through the stem's summed RGB filters, normalised with the model's statistics). Candidates:
+  fastai's `fine_tune` at 64 px (frozen head epochs, then the whole net with discriminative learning rates; BatchNorm
+  trainable, fastai's default), and the head alone on the frozen body at 96 px (`freeze()` then `fit_one_cycle`, i.e.
+  fine_tune's frozen phase alone, with `train_bn=False` and fastai's `BnFreeze` so the BatchNorm weights and running
+  statistics stay ImageNet's), on the grey images as they are and inverted (255 - x: a dark animal on a light background,
+  nearer to objects in photos than a light silhouette on black; whether it helps is chosen on valid, not assumed);
+- `scratch_same_arch`: the same architecture from random initialisation (`fit_one_cycle`), at 64 or 96 px (10/class;
+  64 px only at 100/class, for time);
 - `best_cnn`: dlwalk's CNN (`image_learner(dls, 'cnn', depth=, width=)`) at the native 28 px, the best of its candidates.
 All with fastai augmentation. Per-epoch validation is switched off; each candidate's valid accuracy is read once at the
 end of its fit, the chosen one's test accuracy once. Reported: test accuracy mean and sample std over the draws
@@ -58,6 +63,7 @@ torch.set_num_threads(args.threads)
 import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 
 from fastai.callback.core import Callback, CancelValidException
+from fastai.callback.training import BnFreeze
 from dlwalk.core import seed_everything, device_report
 from dlwalk.task import Timer, spread, paired_diff, choose_on_valid
 from dlwalk.data import get_animals, dataset_split
@@ -76,18 +82,27 @@ if len(DRAWS) < 2: raise SystemExit('--draws must be >= 2 (a spread and a paired
 ARCH = 'tf_efficientnet_lite0'
 EFF_SIZE, CNN_SIZE = 64, 28  # 64 px: dlwalk's PRETRAINED_MIN_SIZE (2x2 cells in the last feature map); 96 px costs 2.2x per epoch
 BS = {10: 16, 100: 32}       # 100 images: 6 steps per epoch; 1000 images: 31
-# candidates per labels-per-class and model, two each, chosen on valid per draw (the grid itself was sized on valid, draw 0,
-# during development, within the run's budget of about 25 minutes on a shared 2-core CPU)
+# candidates per labels-per-class and model, chosen on valid per draw (the grid itself was sized on valid, draw 0, during
+# development, within the run's budget of about 35 minutes on a shared 2-core CPU). Keys besides the fit's own:
+# size (px), invert (255 - grey: dark animal on a light background, as objects in ImageNet photos mostly are: a candidate
+# chosen on valid, not assumed), head (True: `freeze()` then `fit_one_cycle`, the frozen phase of `fine_tune` alone) and
+# train_bn (fastai's Learner argument: False freezes the body's BatchNorm weights too, and the `BnFreeze` callback then keeps
+# their running statistics, so the body is exactly the ImageNet feature extractor; fastai's default True trains them).
+# scratch_same_arch gets the 96 px option at 10/class; at 100/class it keeps one candidate (3 epochs at 96 px would cost
+# about 3 minutes a draw, and it was 0.15 below the pretrained model there); lr=3e-3 was dropped (chosen at no draw, either N).
+FT64 = dict(size=64, invert=False, head=False, train_bn=True, freeze_epochs=6, epochs=3, lr=1e-2)  # the first run's choice
 TRANSFER_GRID = {
-    10: dict(pretrained=[dict(freeze_epochs=3, epochs=6, lr=2e-3), dict(freeze_epochs=6, epochs=3, lr=1e-2)],
-             scratch_same_arch=[dict(epochs=10, lr=3e-3), dict(epochs=10, lr=1e-2)],
+    10: dict(pretrained=[FT64, dict(size=96, invert=False, head=True, train_bn=False, epochs=10, lr=1e-2),
+                         dict(size=96, invert=True, head=True, train_bn=False, epochs=10, lr=1e-2)],
+             scratch_same_arch=[dict(size=64, epochs=10, lr=1e-2), dict(size=96, epochs=10, lr=1e-2)],
              best_cnn=[dict(depth=3, width=16, epochs=20, lr=1e-2), dict(depth=3, width=32, epochs=20, lr=1e-2)]),
-    100: dict(pretrained=[dict(freeze_epochs=1, epochs=2, lr=2e-3), dict(freeze_epochs=1, epochs=2, lr=1e-2)],
-              scratch_same_arch=[dict(epochs=3, lr=3e-3), dict(epochs=3, lr=1e-2)],
+    100: dict(pretrained=[dict(FT64, freeze_epochs=1, epochs=2), dict(size=96, invert=True, head=True, train_bn=False, epochs=5, lr=1e-2)],
+              scratch_same_arch=[dict(size=64, epochs=3, lr=1e-2)],
               best_cnn=[dict(depth=3, width=16, epochs=12, lr=1e-2), dict(depth=3, width=32, epochs=12, lr=1e-2)])}
 if SMOKE:
-    TRANSFER_GRID = {10: dict(pretrained=[dict(freeze_epochs=1, epochs=1, lr=2e-3)], scratch_same_arch=[dict(epochs=1, lr=3e-3)],
-                              best_cnn=[dict(depth=3, width=16, epochs=1, lr=1e-2)])}
+    TRANSFER_GRID = {10: dict(pretrained=[dict(FT64, freeze_epochs=1, epochs=1),
+                                          dict(size=96, invert=True, head=True, train_bn=False, epochs=1, lr=1e-2)],
+                              scratch_same_arch=[dict(size=96, epochs=1, lr=1e-2)], best_cnn=[dict(depth=3, width=16, epochs=1, lr=1e-2)])}
 MODELS = ('pretrained', 'scratch_same_arch', 'best_cnn')
 
 def print_table(hdr, rows):
@@ -182,23 +197,28 @@ def few_per_class(idx, y, n, seed):
     rng = np.random.default_rng(seed)
     return np.sort(np.concatenate([rng.choice(idx[y[idx] == c], n, replace=False) for c in np.unique(y[idx])]))
 
-def fit_transfer(model, X, y, train_idx, valid_idx, n, draw, epochs, lr, freeze_epochs=None, depth=3, width=16):
-    "Train `model` ('pretrained', 'scratch_same_arch', 'best_cnn') on `train_idx`; the learner, with its fit time in `fit_s`."
+def fit_transfer(model, X, y, train_idx, valid_idx, n, draw, epochs, lr, size=CNN_SIZE, invert=False, head=False, train_bn=True,
+                 freeze_epochs=None, depth=3, width=16):
+    "Train `model` ('pretrained', 'scratch_same_arch', 'best_cnn') on `train_idx`; the learner, with `fit_s` and `invert` set."
     seed_everything(draw)
-    dls = array_dls(X, y, train_idx, valid_idx, size=CNN_SIZE if model == 'best_cnn' else EFF_SIZE, bs=BS[n], aug=True)
+    dls = array_dls(255 - X if invert else X, y, train_idx, valid_idx, size=size, bs=BS[n], aug=True)
     if model == 'best_cnn': learn = image_learner(dls, 'cnn', depth=depth, width=width, progress=False)
-    else: learn = image_learner(dls, ARCH, pretrained=model == 'pretrained', progress=False)
-    with Timer() as t, learn.no_logging(), learn.added_cbs(NoValidation()):
-        if model == 'pretrained': learn.fine_tune(epochs, lr, freeze_epochs=freeze_epochs)
+    else: learn = image_learner(dls, ARCH, pretrained=model == 'pretrained', progress=False, train_bn=train_bn)
+    cbs = [NoValidation()] + ([] if train_bn else [BnFreeze()])
+    with Timer() as t, learn.no_logging(), learn.added_cbs(cbs):
+        if model == 'pretrained' and head: learn.freeze(); learn.fit_one_cycle(epochs, lr)
+        elif model == 'pretrained': learn.fine_tune(epochs, lr, freeze_epochs=freeze_epochs)
         else: learn.fit_one_cycle(epochs, lr)
-    learn.fit_s = t.s
+    learn.fit_s, learn.invert = t.s, invert
     return learn
+
+def _setting(c): return ', '.join(f'{k}={v}' if isinstance(v, bool) else f'{k}={v:g}' for k, v in c.items())
 
 def transfer_part():
     "Part `transfer` of the docstring: returns its figures."
     X, y = get_animals()
     s = dataset_split('animal_mnist')
-    out, rows, tables = dict(transfer_data='animal_mnist', transfer_draws=DRAWS, transfer_arch=ARCH, transfer_size=EFF_SIZE,
+    out, rows, tables = dict(transfer_data='animal_mnist', transfer_draws=DRAWS, transfer_arch=ARCH,
                              transfer_cnn_size=CNN_SIZE, transfer_n_valid=len(s.valid), transfer_n_test=len(s.test)), [], []
     for n in TRANSFER_GRID:
         test, valid, chosen, fit_s, all_s = ({m: [] for m in MODELS} for _ in range(5))
@@ -209,7 +229,7 @@ def transfer_part():
                     ch = choose_on_valid(TRANSFER_GRID[n][m], lambda **c: fit_transfer(m, X, y, tr, s.valid, n, draw, **c),
                                          lambda learn: float(learn.validate()[1]))
                     learn = ch.result
-                    p, yt = learn.get_preds(dl=array_test_dl(learn.dls, X[s.test], y[s.test]))  # test read once, chosen model
+                    p, yt = learn.get_preds(dl=array_test_dl(learn.dls, 255 - X[s.test] if learn.invert else X[s.test], y[s.test]))  # test read once, chosen model
                 test[m].append(float((p.argmax(1) == yt).float().mean())); valid[m].append(float(ch.table.valid[ch.index]))
                 chosen[m].append(ch.best); fit_s[m].append(learn.fit_s); all_s[m].append(t.s)
                 tables.append((n, draw, m, ch.table))
@@ -220,14 +240,14 @@ def transfer_part():
             out.update({f'{m}_acc_{n}': mean, f'{m}_acc_{n}_sd': sd, f'{m}_acc_{n}_draws': test[m],
                         f'{m}_valid_{n}': spread(valid[m])[0], f'{m}_chosen_{n}': chosen[m],
                         f'{m}_fit_s_{n}': statistics.median(fit_s[m]), f'{m}_total_s_{n}': sum(all_s[m])})
-            setting = '; '.join(', '.join(f'{k}={v:g}' for k, v in c.items()) for c in chosen[m])
+            setting = '; '.join(_setting(c) for c in chosen[m])
             rows.append((n, m, f'{mean:.4f} +- {sd:.4f}', f"{out[f'{m}_valid_{n}']:.4f}", f"{out[f'{m}_fit_s_{n}']:.0f}",
                          f"{out[f'{m}_total_s_{n}']:.0f}", setting))
         for other in ('scratch_same_arch', 'best_cnn'):
             d = out[f'pretrained_minus_{other}_{n}'] = paired_diff(test['pretrained'], test[other])
             rows.append((n, f'pretrained - {other}', f"{d['mean']:+.4f} (se {d['se']:.4f})", '', '', '',
                          f"paired by draw: pretrained better at {d['wins']}, level at {d['ties']}, worse at {d['losses']} of {d['n']}"))
-    print(f"\ntransfer: Animal MNIST, {ARCH} at {EFF_SIZE} px, dlwalk CNN at {CNN_SIZE} px; draws {DRAWS} of N labels per class "
+    print(f"\ntransfer: Animal MNIST, {ARCH} (size, inversion and training chosen on valid), dlwalk CNN at {CNN_SIZE} px; draws {DRAWS} of N labels per class "
           f"from the train part; settings chosen on the valid part ({len(s.valid)} images) per draw; test ({len(s.test)} images) read once:")
     for n, draw, m, tab in tables:
         print(f"  {n}/class draw {draw} {m}: " + '; '.join(f"{r.setting} -> {r.valid:.4f}{' *' if r.chosen else ''}" for r in tab.itertuples()))
