@@ -46,7 +46,7 @@ would get by choosing on a handful of held-out images.
 
 Usage: python bench/vision.py [--part all] [--seeds 3] [--pairs 5] [--draws 3] [--threads 1] [--smoke]
   --smoke: a reduced budget (digits: 2 seeds, 1-epoch fits, 2 overhead pairs of 1 epoch, short transfer; transfer:
-  2 draws, 10 labels per class only, 1-epoch fits, one candidate each) to check the script runs."""
+  2 draws, 10 labels per class only, 1-epoch fits, one candidate each but two for pretrained: fine_tune and head alone) to check the script runs."""
 import argparse, json, os, statistics, time
 import numpy as np
 import torch
