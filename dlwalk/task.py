@@ -5,7 +5,6 @@
 # %% ../nbs/02a_task.ipynb #4e81beb1
 from __future__ import annotations
 import copy, importlib, math, time, warnings
-from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 import numpy as np
