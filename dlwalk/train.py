@@ -15,7 +15,7 @@ from fastai.callback.progress import CSVLogger
 from . import __version__
 from .core import default_device, DeviceError, InputError, seed_everything, to_plain, atomic_write, unwrap_model
 from .data import DATASETS, read_table, columns_text
-from .task import get_task, Task, TaskNotAvailable, TASK_NAMES, choose_on_valid
+from .task import get_task, Task, TaskNotAvailable, TASK_NAMES, choose_on_valid, check_train_args
 from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
@@ -457,11 +457,6 @@ def weights_digest(model, # a torch module (a DDP-wrapped one gives the same dig
 RUN_FILE, CKPT_FILE = 'run.json', 'checkpoint.safetensors'
 _ARGS = ('task', 'data', 'target', 'arch', 'epochs', 'lr', 'bs', 'seed', 'device', 'imbalanced', 'tensorboard', 'wandb')
 
-def _lr(lr):
-    if lr is None or lr == 'find': return lr
-    try: return float(lr)
-    except (TypeError, ValueError): raise UsageError(f"--lr must be a number such as 1e-3, or 'find' (fastai's learning-rate finder); got {lr!r}") from None
-
 class _StartRun(Callback):
     "At the first fit (the task's input checks have passed): write the files that replace an earlier run's."
     order = -20
@@ -502,15 +497,14 @@ def train(task:str|None=None, # vision, tabular, graph or text
         task, data, target, arch, epochs, lr, bs, seed, device, imbalanced, tensorboard, wandb = (a[k] for k in _ARGS)
         kwargs = a.get('kwargs') or {}
         ck = load_checkpoint(out / CKPT_FILE)
-    else:
-        if task is None: raise UsageError("name a task: dlwalk train vision|tabular|graph|text, or --resume DIR")
-        _user_errors(get_task, task)
+    elif task is None: raise UsageError("name a task: dlwalk train vision|tabular|graph|text, or --resume DIR")
+    T = _user_errors(get_task, task)
+    if ck is None:
         check_data(task, data, target)
         if epochs is not None and epochs < 1: raise UsageError(f"--epochs must be at least 1, got {epochs}")
         out = prepare_out(out or f"runs/{task}-{time.strftime('%Y%m%d-%H%M%S')}", overwrite)
-    lr = _lr(lr)
+    lr = _user_errors(check_train_args, task, lr=lr)['lr']  # a number, 'find' or None: the one parser every task's `train` uses
     _user_errors(default_device, device)
-    T = _user_errors(get_task, task)
     args = dict(task=task, data=None if data is None else str(data), target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
                 device=device, imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb, kwargs=to_plain(kwargs))
     cbs = [ddp_trainer()] if world > 1 else []

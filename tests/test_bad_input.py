@@ -49,7 +49,7 @@ def test_all_empty_text_column(cli, bad):
     (['train', 'tabular', '--data', '{d}/numbers.csv'], '--target is required'),
     (['train', 'graph', '--data', '{d}/numbers.csv', '--target', 'y'], "no 'smiles' column"),
     (['train', 'vision', '--data', '{d}/numbers.csv'], 'no column of image paths'),
-    (['train', 'toy', '--lr', 'fast', '--out', '{d}/run_lr'], '--lr must be a number'),
+    (['train', 'toy', '--lr', 'fast', '--out', '{d}/run_lr'], 'lr must be a number such as 1e-3'),
     (['train', 'toy', '--device', 'cuda:7', '--out', '{d}/run_dev'], 'is not available here'),
     (['train', 'audio'], "unknown task 'audio'"),
     (['train', '--resume', '{d}/missing_run'], 'is not a dlwalk run folder'),
