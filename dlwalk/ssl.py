@@ -19,7 +19,8 @@ from .vision import scratch_cnn
 # %% auto #0
 __all__ = ['SSL_METHODS', 'PROBE_CS', 'KNN_KS', 'off_diagonal', 'barlow_twins_loss', 'nt_xent_loss', 'projector', 'small_encoder',
            'SiameseNet', 'view_transforms', 'TwoViews', 'EmbeddingStd', 'OffDiagonalCorr', 'cross_correlation',
-           'SSLLoss', 'ssl_learner', 'encode', 'linear_probe', 'knn_accuracy', 'plot_cross_correlation']
+           'SSLLoss', 'ssl_learner', 'encode', 'linear_probe', 'knn_accuracy', 'plot_cross_correlation', 'save_encoder',
+           'label_subset']
 
 # %% ../nbs/03b_ssl.ipynb #c07c0024
 def off_diagonal(x:torch.Tensor, # a square matrix
@@ -85,7 +86,9 @@ def small_encoder(n_in:int=1, # input channels
                   depth:int=3, # conv blocks
                  ) -> nn.Sequential:
     "The body of `dlwalk.vision.scratch_cnn` with global average pooling: images to a feature vector of size `width * 2**(depth-1)`."
-    return nn.Sequential(scratch_cnn(n_in, 1, depth=depth, width=width, dropout=0.)[0], nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    enc = nn.Sequential(scratch_cnn(n_in, 1, depth=depth, width=width, dropout=0.)[0], nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    enc.backbone_info = dict(arch='cnn', arch_kwargs=dict(depth=depth, width=width, n_convs=2), n_in=n_in)  # what `save_encoder` records
+    return enc
 
 class SiameseNet(nn.Module):
     "Encoder + projector applied to both views: `forward(x1, x2) -> (z1, z2)`; `encoder` gives the features to keep."
@@ -241,3 +244,30 @@ def plot_cross_correlation(cs:dict, # titles to (D, D) cross-correlation matrice
         im = ax.imshow(c[:n, :n].abs().cpu().numpy(), vmin=0, vmax=1, cmap='magma'); ax.set_title(t); ax.axis('off')
     fig.colorbar(im, ax=axs[0].tolist(), shrink=0.8)
     return fig
+
+# %% ../nbs/03b_ssl.ipynb #db016e1c
+def save_encoder(learn:Learner, # from `ssl_learner`, with a `small_encoder`
+                 path, # the model folder (created if missing)
+                 info:dict|None=None, # extra JSON facts to keep, e.g. the probe accuracies
+                ):
+    "Save a self-supervised learner as a pickle-free dlwalk model folder that `image_learner(backbone=path)` starts from."
+    from dlwalk.core import to_plain
+    from dlwalk.export import save_model
+    bb = getattr(learn.model.encoder, 'backbone_info', None)
+    if bb is None: raise InputError("save_encoder saves dlwalk's small_encoder (its recipe must say how to rebuild the body); "
+                                    "for another encoder, save it with safetensors yourself")
+    m, loss = learn.dls.vision_meta, learn.loss_func
+    recipe = dict(task='ssl_encoder', method=loss.method, lambd=loss.lambd, temperature=loss.temperature,
+                  sizes=[l.out_features for l in learn.model.projector if isinstance(l, nn.Linear)],
+                  backbone=dict(bb, prefix='encoder.0.', method=loss.method, size=m['size'], mean=m['mean'], std=m['std']))
+    return save_model(learn, path, task='ssl_encoder', recipe=to_plain(recipe), info=info)
+
+def label_subset(y, # the labels of the training rows
+                 frac:float, # share of the rows whose labels are kept, e.g. 0.01 or 0.1
+                 seed:int=0, # which rows
+                ) -> np.ndarray:
+    "Positions of a stratified `frac` of the rows (at least one per class): the few labels of a semi-supervised evaluation."
+    if not 0 < frac <= 1: raise InputError(f"frac must be in (0, 1], got {frac}")
+    y, rng = np.asarray(y), np.random.default_rng(seed)
+    keep = [rng.choice(np.flatnonzero(y == c), max(1, round(frac * (y == c).sum())), replace=False) for c in np.unique(y)]
+    return np.sort(np.concatenate(keep))

@@ -28,9 +28,9 @@ from .pretrained import OFFLINE_WEIGHTS, PRETRAINED_MIN_SIZE, offline_weights, h
 __all__ = ['IMAGE_SETS', 'SVC_GRID', 'DEFAULT_PRETRAINED', 'VISION_BUDGET', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch',
            'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_set_dls', 'image_items', 'folder_dls',
            'conv_block', 'scratch_cnn', 'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained',
-           'image_learner', 'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses', 'first_conv',
-           'conv_filters', 'show_filters', 'activation_maps', 'grad_cam', 'prepare_images', 'vision_predict',
-           'vision_train', 'vision_recipe', 'vision_from_recipe']
+           'image_learner', 'read_backbone', 'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses',
+           'first_conv', 'conv_filters', 'show_filters', 'activation_maps', 'grad_cam', 'prepare_images',
+           'vision_predict', 'vision_train', 'vision_recipe', 'vision_from_recipe']
 
 # %% ../nbs/03_vision.ipynb #b98c11d6
 class ArrayImages:
@@ -377,13 +377,22 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
                   progress:bool|None=None, # False: no fastai progress bar; None: fastai's defaults
                   wd:float=0.01, # AdamW weight decay
                   metrics=accuracy, # fastai metrics shown each epoch
+                  backbone:str|Path|None=None, # 'cnn': an encoder folder (e.g. `dlwalk.ssl.save_encoder`'s) whose weights start the conv body; its depth and width win
                   **kwargs) -> Learner:
     "A fastai `Learner` for `dls` with dlwalk's CNN or a timm backbone (body/head split for `freeze`/`fine_tune`)."
     m, weights, adapted = dls.vision_meta, None, []
     if arch == 'cnn':
         arch_kwargs = dict(depth=depth, width=width, n_convs=n_convs, dropout=dropout)
-        learn = Learner(dls, scratch_cnn(m['n_in'], len(m['classes']), **arch_kwargs), loss_func=CrossEntropyLossFlat(),
+        if backbone is not None:
+            bb, body = read_backbone(backbone)
+            if bb['n_in'] != m['n_in']: raise InputError(f"the encoder in {str(backbone)!r} takes {bb['n_in']}-channel images but these have {m['n_in']}")
+            arch_kwargs.update(bb['arch_kwargs'])
+            weights = dict(source='encoder', file=str(backbone), method=bb.get('method'))
+        model = scratch_cnn(m['n_in'], len(m['classes']), **arch_kwargs)
+        if backbone is not None: model[0].load_state_dict(body)
+        learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(),
                         opt_func=AdamW_torch, splitter=body_head_splitter, metrics=metrics, wd=wd, **kwargs)
+    elif backbone is not None: raise InputError(f"backbone= starts dlwalk's 'cnn' from a saved encoder; for {arch!r} use pretrained=True")
     else:
         if not isinstance(arch, str): raise TypeError(f"arch must be 'cnn' or a timm name (str), got {type(arch).__name__}")
         check_timm_name(arch)
@@ -399,6 +408,23 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
     if progress is False: learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
     learn.vision_meta = dict(m, arch=arch, arch_kwargs=arch_kwargs, pretrained=bool(pretrained), weights=weights, adapted=adapted)
     return learn
+
+# %% ../nbs/03_vision.ipynb #754ca6f9
+def read_backbone(path:str|Path, # a dlwalk model folder with a `backbone` entry in its recipe (e.g. from `dlwalk.ssl.save_encoder`)
+                 ) -> tuple:
+    "`(description, body_state_dict)` of a saved encoder, for `image_learner(backbone=...)`; never unpickles."
+    from safetensors.torch import load_file
+    from dlwalk.export import read_model_info, WEIGHTS
+    meta = read_model_info(path)
+    bb = meta['recipe'].get('backbone')
+    if not isinstance(bb, dict):
+        raise InputError(f"{str(path)!r} holds a dlwalk {meta['task']} model, not an encoder (its recipe has no 'backbone' entry): "
+                         "pass a folder saved by dlwalk.ssl.save_encoder")
+    if bb.get('arch') != 'cnn': raise InputError(f"the encoder in {str(path)!r} is a {bb.get('arch')!r}; image_learner(backbone=) takes dlwalk's 'cnn'")
+    sd, p = load_file(str(Path(meta['path']) / WEIGHTS)), bb['prefix']
+    body = {k[len(p):]: v for k, v in sd.items() if k.startswith(p)}
+    if not body: raise InputError(f"the weights in {str(path)!r} have no tensors under {p!r}, where its recipe says the encoder is")
+    return bb, body
 
 # %% ../nbs/03_vision.ipynb #c0fb1426
 SVC_GRID = (1., 10., 100.)  # the SVC's C, simplest first

@@ -1,0 +1,143 @@
+"""Self-supervised learning benchmark (issue 15, part 1): Barlow Twins and SimCLR on MNIST 5k, judged with few labels.
+
+Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`dataset_split('mnist_5k')`: 3000 train,
+1000 valid, 1000 test). For each seed s in 0..SEEDS-1:
+1. Pretraining without labels: `dlwalk.ssl.ssl_learner` on the TRAIN images (labels never read), Barlow Twins
+   (lambda 5e-3, projector 512-512) and SimCLR (NT-Xent, tau 0.5, same projector), the same encoder
+   (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views (`view_transforms`), batch 128, AdamW,
+   one-cycle at 3e-3, EPOCHS epochs each: equal epochs; wall time of each is reported beside it. These settings are
+   the papers' defaults scaled down and fixed before the run: nothing about the pretraining is tuned (on valid or test).
+2. Labels: 1% and 10% of the train rows (stratified, `label_subset(seed=s)`), and 100% for the linear-evaluation table.
+3. Compared at each label budget, every setting chosen on the VALID split, test read once per model:
+   - `bt_probe` / `simclr_probe`: logistic regression on the frozen encoder's features of the labelled rows
+     (`linear_probe`: standardised features, C chosen on valid from PROBE_CS); k-NN (`knn_accuracy`, k on valid) too.
+   - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
+     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (the baseline gets the same
+     tuning care: more candidates than the probes have).
+   - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid.
+Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and the paired differences (by seed) of the
+Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
+evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
+
+Usage: python bench/ssl.py [--seeds 3] [--epochs 20] [--width 16] [--threads 1] [--smoke]
+  --smoke: 2 seeds, 1 pretraining epoch, one supervised candidate: to check the script end to end."""
+import os, sys
+# this script is called ssl.py (the issue's name): keep its folder off the import path, or it shadows the standard library's ssl
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)): sys.path.pop(0)
+import argparse, json, time
+import numpy as np
+import torch
+
+p = argparse.ArgumentParser()
+p.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 (>= 2)')
+p.add_argument('--epochs', type=int, default=20, help='pretraining epochs of each method')
+p.add_argument('--width', type=int, default=16, help="the encoder's first-block filters")
+p.add_argument('--threads', type=int, default=1, help='torch threads')
+p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
+args = p.parse_args()
+torch.set_num_threads(args.threads)
+if args.smoke: args.seeds, args.epochs = 2, 1
+
+from fastai.callback.progress import ProgressCallback
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from dlwalk.core import seed_everything
+from dlwalk.data import get_dataset, dataset_split
+from dlwalk.task import choose_on_valid, spread, paired_diff
+from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
+from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset, PROBE_CS
+
+FRACS = (0.01, 0.1, 1.0)
+SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
+if args.smoke: SUP_GRID = SUP_GRID[:1]
+load = lambda: os.getloadavg()[0]
+t_start, load_start = time.time(), load()
+
+X, y = get_dataset('mnist_5k'); s = dataset_split('mnist_5k')
+ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
+flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
+
+def pixel_lr(rows):
+    fit = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000)).fit(flat(rows), y[rows])
+    ch = choose_on_valid([dict(C=c) for c in PROBE_CS], fit, lambda m: m.score(flat(s.valid), yva))
+    return dict(setting=ch.best, valid_acc=float(ch.result.score(flat(s.valid), yva)), test_acc=float(ch.result.score(flat(s.test), yte)))
+
+def supervised(rows, seed):
+    def fit(epochs, lr):
+        seed_everything(seed)
+        dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
+        learn = image_learner(dls, 'cnn', width=args.width, progress=False)
+        with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+        return learn
+    vacc = lambda l: float(l.validate()[1])
+    ch = choose_on_valid(SUP_GRID, fit, vacc)
+    l = ch.result
+    test_dl = array_test_dl(l.dls, X[s.test], yte)
+    return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=test_dl)[1]))
+
+def pretrain(method, seed):
+    seed_everything(seed)
+    dls = image_set_dls('mnist_5k', size=28, bs=128, aug=False, device='cpu')
+    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(512, 512))
+    learn.remove_cb(ProgressCallback)
+    t0 = time.time()
+    with learn.no_logging(): learn.fit_one_cycle(args.epochs, 3e-3)
+    wall = time.time() - t0
+    m = dls.vision_meta
+    norm = lambda idx: array_test_dl(dls, X[idx], y[idx]).dataset.x  # the images prepared as in pretraining
+    f = {k: encode(learn.model.encoder, norm(idx)) for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
+    return f, wall, float(learn.recorder.values[-1][0])
+
+res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr')}
+walls, chosen = {'bt': [], 'simclr': []}, []
+for seed in range(args.seeds):
+    feats = {}
+    for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
+        f, wall, loss = pretrain(method, seed)
+        feats[key] = f; walls[key].append(wall)
+        print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
+    for frac in FRACS:
+        idx = label_subset(ytr, frac, seed=seed)
+        rows = s.train[idx]
+        for key in ('bt', 'simclr'):
+            f = feats[key]
+            pr = linear_probe(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte)
+            kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
+            res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
+            chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"C={pr['C']}", valid=pr['valid_acc']))
+        px = pixel_lr(rows); res['pixel_lr'][frac].append(px['test_acc'])
+        chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"C={px['setting']['C']}", valid=px['valid_acc']))
+        if frac < 1.0 or not args.smoke:
+            sp = supervised(rows, seed); res['sup'][frac].append(sp['test_acc'])
+            chosen.append(dict(seed=seed, frac=frac, model='sup', setting=str(sp['setting']), valid=sp['valid_acc']))
+        print(f"seed {seed}, {frac:.0%} labels ({len(rows)}): " + ', '.join(f"{k} {v[frac][-1]:.3f}" for k, v in res.items() if v[frac]), flush=True)
+
+import pandas as pd
+print("\nSettings chosen on the valid split:")
+print(pd.DataFrame(chosen).to_string(index=False))
+fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
+print(f"\nTest accuracy on MNIST 5k (mean +- sample std over {args.seeds} seeds; every setting chosen on valid):")
+rows = [dict(model=k, **{f"{f:.0%} labels": fmt(v[f]) for f in FRACS}) for k, v in res.items()]
+print(pd.DataFrame(rows).to_string(index=False))
+print("\nBarlow Twins probe minus each baseline (test accuracy, paired by seed):")
+for f in FRACS[:2]:
+    for b in ('sup', 'pixel_lr', 'simclr_probe'):
+        d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
+        print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
+print("\nShaped like the Barlow Twins paper's Table 1 (linear evaluation; there ImageNet + ResNet-50, here MNIST 5k, "
+      f"{args.width}-wide CNN, {args.epochs} pretraining epochs, all {len(s.train)} train labels for the probe):")
+t1 = [('Supervised (same CNN, all labels)', res['sup'][1.0]), ('SimCLR', res['simclr_probe'][1.0]), ('Barlow Twins', res['bt_probe'][1.0])]
+for name, v in t1: print(f"  {name:<36} {fmt(v) if v else '-'}")
+print(f"  pretraining wall time per run: Barlow Twins {np.median(walls['bt']):.0f} s, SimCLR {np.median(walls['simclr']):.0f} s (median)")
+out = dict(bench='ssl', seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke,
+           bt_probe_acc_1pct=spread(res['bt_probe'][0.01])[0], bt_probe_acc_10pct=spread(res['bt_probe'][0.1])[0],
+           sup_acc_1pct=spread(res['sup'][0.01])[0], sup_acc_10pct=spread(res['sup'][0.1])[0],
+           pixel_lr_acc_1pct=spread(res['pixel_lr'][0.01])[0], pixel_lr_acc_10pct=spread(res['pixel_lr'][0.1])[0],
+           simclr_probe_acc_1pct=spread(res['simclr_probe'][0.01])[0], simclr_probe_acc_10pct=spread(res['simclr_probe'][0.1])[0],
+           bt_probe_acc_100pct=spread(res['bt_probe'][1.0])[0], simclr_probe_acc_100pct=spread(res['simclr_probe'][1.0])[0],
+           sup_acc_100pct=spread(res['sup'][1.0])[0] if res['sup'][1.0] else None,
+           bt_knn_acc_10pct=spread(res['bt_knn'][0.1])[0], bt_pretrain_s=float(np.median(walls['bt'])),
+           simclr_pretrain_s=float(np.median(walls['simclr'])), wall_s=round(time.time() - t_start, 1),
+           load_start=round(load_start, 2), load_end=round(load(), 2), threads=args.threads)
+print(json.dumps(out))
