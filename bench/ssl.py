@@ -13,13 +13,27 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      (`linear_probe`: standardised features, C chosen on valid from PROBE_CS); k-NN (`knn_accuracy`, k on valid) too.
    - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
      alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (the baseline gets the same
-     tuning care: more candidates than the probes have).
+     tuning care: more candidates than the probes have; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
    - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid.
 Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and the paired differences (by seed) of the
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
 
-Usage: python bench/ssl.py [--seeds 3] [--epochs 20] [--width 16] [--threads 1] [--smoke]
+Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> digits 5-9 (novel), MNIST 5k. Per seed:
+- `proto`: `dlwalk.fewshot.proto_learner` (the same small_encoder) trained on 5-way episodes of the TRAIN split's digits
+  0-4 (15 queries per class, PROTO_EPISODES per epoch), its training shots and epochs chosen on 5-way episodes of the
+  VALID split's digits 0-4 (the same 200 episodes for every candidate): each candidate is trained once, and the one
+  tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
+- baselines, nearest-centroid (= the prototype rule) on: raw pixels; the features of the same encoder trained supervised
+  (cross-entropy) on the train split's digits 0-4, epochs and lr chosen on valid base accuracy; and the Barlow Twins
+  encoder of part `ssl` (pretrained on the train split's images of all ten digits WITHOUT labels: it has seen unlabelled
+  training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4).
+Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
+per class, the same episodes for every method (episode seed = run seed); mean accuracy with its 95% confidence interval
+(1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
+by seed.
+
+Usage: python bench/ssl.py [--part ssl|fewshot|all] [--seeds 3] [--epochs 15] [--width 16] [--threads 1] [--smoke]
   --smoke: 2 seeds, 1 pretraining epoch, one supervised candidate: to check the script end to end."""
 import os, sys
 # this script is called ssl.py (the issue's name): keep its folder off the import path, or it shadows the standard library's ssl
@@ -29,8 +43,9 @@ import numpy as np
 import torch
 
 p = argparse.ArgumentParser()
+p.add_argument('--part', choices=('ssl', 'fewshot', 'all'), default='all', help='which part to run')
 p.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 (>= 2)')
-p.add_argument('--epochs', type=int, default=20, help='pretraining epochs of each method')
+p.add_argument('--epochs', type=int, default=15, help='pretraining epochs of each method')
 p.add_argument('--width', type=int, default=16, help="the encoder's first-block filters")
 p.add_argument('--threads', type=int, default=1, help='torch threads')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
@@ -47,10 +62,15 @@ from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
 from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
 from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset, PROBE_CS
+from dlwalk.fewshot import proto_learner, evaluate_episodes
 
 FRACS = (0.01, 0.1, 1.0)
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
-if args.smoke: SUP_GRID = SUP_GRID[:1]
+SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
+PROTO_GRID = [dict(k_shot=k, epochs=e) for k in (1, 5) for e in (10, 20)]
+PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = 50, 200, 1000
+if args.smoke: SUP_GRID_FULL = SUP_GRID_FULL[:1]
+if args.smoke: SUP_GRID, PROTO_GRID, PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = SUP_GRID[:1], [dict(k_shot=5, epochs=1)], 5, 20, 50
 load = lambda: os.getloadavg()[0]
 t_start, load_start = time.time(), load()
 
@@ -71,7 +91,7 @@ def supervised(rows, seed):
         with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
         return learn
     vacc = lambda l: float(l.validate()[1])
-    ch = choose_on_valid(SUP_GRID, fit, vacc)
+    ch = choose_on_valid(SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL, fit, vacc)
     l = ch.result
     test_dl = array_test_dl(l.dls, X[s.test], yte)
     return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=test_dl)[1]))
@@ -89,55 +109,116 @@ def pretrain(method, seed):
     f = {k: encode(learn.model.encoder, norm(idx)) for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
     return f, wall, float(learn.recorder.values[-1][0])
 
-res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr')}
-walls, chosen = {'bt': [], 'simclr': []}, []
-for seed in range(args.seeds):
-    feats = {}
-    for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
-        f, wall, loss = pretrain(method, seed)
-        feats[key] = f; walls[key].append(wall)
-        print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
-    for frac in FRACS:
-        idx = label_subset(ytr, frac, seed=seed)
-        rows = s.train[idx]
-        for key in ('bt', 'simclr'):
-            f = feats[key]
-            pr = linear_probe(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte)
-            kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
-            res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
-            chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"C={pr['C']}", valid=pr['valid_acc']))
-        px = pixel_lr(rows); res['pixel_lr'][frac].append(px['test_acc'])
-        chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"C={px['setting']['C']}", valid=px['valid_acc']))
-        if frac < 1.0 or not args.smoke:
-            sp = supervised(rows, seed); res['sup'][frac].append(sp['test_acc'])
-            chosen.append(dict(seed=seed, frac=frac, model='sup', setting=str(sp['setting']), valid=sp['valid_acc']))
-        print(f"seed {seed}, {frac:.0%} labels ({len(rows)}): " + ', '.join(f"{k} {v[frac][-1]:.3f}" for k, v in res.items() if v[frac]), flush=True)
-
 import pandas as pd
-print("\nSettings chosen on the valid split:")
-print(pd.DataFrame(chosen).to_string(index=False))
 fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
-print(f"\nTest accuracy on MNIST 5k (mean +- sample std over {args.seeds} seeds; every setting chosen on valid):")
-rows = [dict(model=k, **{f"{f:.0%} labels": fmt(v[f]) for f in FRACS}) for k, v in res.items()]
-print(pd.DataFrame(rows).to_string(index=False))
-print("\nBarlow Twins probe minus each baseline (test accuracy, paired by seed):")
-for f in FRACS[:2]:
-    for b in ('sup', 'pixel_lr', 'simclr_probe'):
-        d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
-        print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
-print("\nShaped like the Barlow Twins paper's Table 1 (linear evaluation; there ImageNet + ResNet-50, here MNIST 5k, "
-      f"{args.width}-wide CNN, {args.epochs} pretraining epochs, all {len(s.train)} train labels for the probe):")
-t1 = [('Supervised (same CNN, all labels)', res['sup'][1.0]), ('SimCLR', res['simclr_probe'][1.0]), ('Barlow Twins', res['bt_probe'][1.0])]
-for name, v in t1: print(f"  {name:<36} {fmt(v) if v else '-'}")
-print(f"  pretraining wall time per run: Barlow Twins {np.median(walls['bt']):.0f} s, SimCLR {np.median(walls['simclr']):.0f} s (median)")
-out = dict(bench='ssl', seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke,
-           bt_probe_acc_1pct=spread(res['bt_probe'][0.01])[0], bt_probe_acc_10pct=spread(res['bt_probe'][0.1])[0],
-           sup_acc_1pct=spread(res['sup'][0.01])[0], sup_acc_10pct=spread(res['sup'][0.1])[0],
-           pixel_lr_acc_1pct=spread(res['pixel_lr'][0.01])[0], pixel_lr_acc_10pct=spread(res['pixel_lr'][0.1])[0],
-           simclr_probe_acc_1pct=spread(res['simclr_probe'][0.01])[0], simclr_probe_acc_10pct=spread(res['simclr_probe'][0.1])[0],
-           bt_probe_acc_100pct=spread(res['bt_probe'][1.0])[0], simclr_probe_acc_100pct=spread(res['simclr_probe'][1.0])[0],
-           sup_acc_100pct=spread(res['sup'][1.0])[0] if res['sup'][1.0] else None,
-           bt_knn_acc_10pct=spread(res['bt_knn'][0.1])[0], bt_pretrain_s=float(np.median(walls['bt'])),
-           simclr_pretrain_s=float(np.median(walls['simclr'])), wall_s=round(time.time() - t_start, 1),
-           load_start=round(load_start, 2), load_end=round(load(), 2), threads=args.threads)
+out = dict(bench='ssl', part=args.part, seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
+bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
+
+if args.part in ('ssl', 'all'):
+    res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr')}
+    walls, chosen = {'bt': [], 'simclr': []}, []
+    for seed in range(args.seeds):
+        feats = {}
+        for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
+            f, wall, loss = pretrain(method, seed)
+            feats[key] = f; walls[key].append(wall)
+            print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
+        bt_feats[seed] = feats['bt']
+        for frac in FRACS:
+            idx = label_subset(ytr, frac, seed=seed)
+            rows = s.train[idx]
+            for key in ('bt', 'simclr'):
+                f = feats[key]
+                pr = linear_probe(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte)
+                kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
+                res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
+                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"C={pr['C']}", valid=pr['valid_acc']))
+            px = pixel_lr(rows); res['pixel_lr'][frac].append(px['test_acc'])
+            chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"C={px['setting']['C']}", valid=px['valid_acc']))
+            if frac < 1.0 or not args.smoke:
+                sp = supervised(rows, seed); res['sup'][frac].append(sp['test_acc'])
+                chosen.append(dict(seed=seed, frac=frac, model='sup', setting=str(sp['setting']), valid=sp['valid_acc']))
+            print(f"seed {seed}, {frac:.0%} labels ({len(rows)}): " + ', '.join(f"{k} {v[frac][-1]:.3f}" for k, v in res.items() if v[frac]), flush=True)
+    print("\nSettings chosen on the valid split:")
+    print(pd.DataFrame(chosen).to_string(index=False))
+    print(f"\nTest accuracy on MNIST 5k (mean +- sample std over {args.seeds} seeds; every setting chosen on valid):")
+    print(pd.DataFrame([dict(model=k, **{f"{f:.0%} labels": fmt(v[f]) for f in FRACS}) for k, v in res.items()]).to_string(index=False))
+    print("\nBarlow Twins probe minus each baseline (test accuracy, paired by seed):")
+    for f in FRACS[:2]:
+        for b in ('sup', 'pixel_lr', 'simclr_probe'):
+            d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
+            print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
+    print("\nShaped like the Barlow Twins paper's Table 1 (linear evaluation; there ImageNet + ResNet-50, here MNIST 5k, "
+          f"{args.width}-wide CNN, {args.epochs} pretraining epochs, all {len(s.train)} train labels for the probe):")
+    for name, v in [('Supervised (same CNN, all labels)', res['sup'][1.0]), ('SimCLR', res['simclr_probe'][1.0]), ('Barlow Twins', res['bt_probe'][1.0])]:
+        print(f"  {name:<36} {fmt(v) if len(v) >= 2 else '-'}")
+    print(f"  pretraining wall time per run: Barlow Twins {np.median(walls['bt']):.0f} s, SimCLR {np.median(walls['simclr']):.0f} s (median)")
+    m = lambda k, f: spread(res[k][f])[0] if len(res[k][f]) >= 2 else None
+    out.update(bt_probe_acc_1pct=m('bt_probe', 0.01), bt_probe_acc_10pct=m('bt_probe', 0.1), sup_acc_1pct=m('sup', 0.01), sup_acc_10pct=m('sup', 0.1),
+               pixel_lr_acc_1pct=m('pixel_lr', 0.01), pixel_lr_acc_10pct=m('pixel_lr', 0.1),
+               simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
+               bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
+               bt_knn_acc_10pct=m('bt_knn', 0.1), bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
+
+if args.part in ('fewshot', 'all'):
+    base = lambda idx: idx[y[idx] < 5]
+    tr, va, te = base(s.train), base(s.valid), s.test[y[s.test] >= 5]
+    xt = torch.as_tensor(X, dtype=torch.float32)[:, None] / 255.
+    xn = (xt - xt[s.train].mean()) / xt[s.train].std()
+    fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins')}
+    ci = {k: {1: [], 5: []} for k in fs}
+    fchosen = []
+    for seed in range(args.seeds):
+        def fit_proto(k_shot, epochs):
+            seed_everything(seed)
+            l = proto_learner(small_encoder(1, width=args.width), xn[tr], y[tr], xn[va], y[va], n_way=5, k_shot=k_shot, n_query=15,
+                              episodes=PROTO_EPISODES, valid_episodes=2, device='cpu')
+            l.remove_cb(ProgressCallback)
+            with l.no_logging(): l.fit_one_cycle(epochs, 3e-3)
+            return l
+        fitted = {}  # each candidate trained once, then chosen separately for 1-shot and 5-shot testing, on valid episodes of that shot
+        def fit_once(k_shot, epochs):
+            if (k_shot, epochs) not in fitted: fitted[k_shot, epochs] = fit_proto(k_shot, epochs)
+            return fitted[k_shot, epochs]
+        proto_for = {}
+        for k in (1, 5):
+            ch = choose_on_valid(PROTO_GRID, fit_once, lambda l: evaluate_episodes(l.model, xn[va], y[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
+            proto_for[k] = ch.result
+            fchosen.append(dict(seed=seed, model=f'proto ({k}-shot test)', setting=str(ch.best), valid=float(ch.table.valid[ch.index])))
+        def fit_sup(epochs, lr):
+            seed_everything(seed)
+            dls = array_dls(X, y, tr, va, size=28, bs=64, device='cpu')
+            l = image_learner(dls, 'cnn', width=args.width, progress=False)
+            with l.no_logging(): l.fit_one_cycle(epochs, lr)
+            return l
+        chs = choose_on_valid(SUP_GRID, fit_sup, lambda l: float(l.validate()[1]))
+        fchosen.append(dict(seed=seed, model='supervised', setting=str(chs.best), valid=float(chs.table.valid[chs.index])))
+        sup_l = chs.result
+        sup_x = array_test_dl(sup_l.dls, X[te]).dataset.x  # the test images prepared as that model was trained (labels not needed)
+        sup_body = torch.nn.Sequential(sup_l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        if seed not in bt_feats: bt_feats[seed] = pretrain('barlow', seed)[0]
+        bt_te = torch.as_tensor(bt_feats[seed]['test'][y[s.test] >= 5])
+        for k in (1, 5):
+            ev = dict(proto=evaluate_episodes(proto_for[k].model, xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+                      pixels=evaluate_episodes(lambda b: b.flatten(1), xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+                      supervised=evaluate_episodes(sup_body, sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+                      barlow_twins=evaluate_episodes(lambda b: b, bt_te, y[te], 5, k, 15, TEST_EPISODES, seed=seed))
+            for n, r in ev.items(): fs[n][k].append(r['acc']); ci[n][k].append(r['ci95'])
+            print(f"seed {seed}, 5-way {k}-shot ({TEST_EPISODES} test episodes): " +
+                  ', '.join(f"{n} {r['acc']:.3f} +- {r['ci95']:.3f}" for n, r in ev.items()) + f"; load {load():.1f}", flush=True)
+    print("\nFew-shot settings chosen on the valid split (5-way episodes of the valid split's digits 0-4):")
+    print(pd.DataFrame(fchosen).to_string(index=False))
+    print(f"\n5-way accuracy on the test split's digits 5-9 (never trained on), {TEST_EPISODES} episodes per seed; "
+          f"mean +- sample std over {args.seeds} seeds [mean 95% CI over episodes]:")
+    print(pd.DataFrame([dict(method=n, **{f"{k}-shot": f"{fmt(v[k])} [+-{np.mean(ci[n][k]):.3f}]" for k in (1, 5)}) for n, v in fs.items()]).to_string(index=False))
+    for k in (1, 5):
+        best = max(('pixels', 'supervised', 'barlow_twins'), key=lambda n: np.mean(fs[n][k]))
+        d = paired_diff(fs['proto'][k], fs[best][k])
+        print(f"  {k}-shot: proto - best baseline ({best}): {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
+        out[f'proto_acc_{k}shot'] = float(np.mean(fs['proto'][k])); out[f'best_baseline_acc_{k}shot'] = float(np.mean(fs[best][k]))
+        out[f'best_baseline_{k}shot'] = best
+        out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
+        for n in ('pixels', 'supervised', 'barlow_twins'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
+
+out.update(wall_s=round(time.time() - t_start, 1), load_start=round(load_start, 2), load_end=round(load(), 2))
 print(json.dumps(out))
