@@ -54,9 +54,6 @@ torch.set_num_threads(args.threads)
 if args.smoke: args.seeds, args.epochs = 2, 1
 
 from fastai.callback.progress import ProgressCallback
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from dlwalk.core import seed_everything
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
@@ -78,10 +75,9 @@ X, y = get_dataset('mnist_5k'); s = dataset_split('mnist_5k')
 ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
 flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
 
-def pixel_lr(rows):
-    fit = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000)).fit(flat(rows), y[rows])
-    ch = choose_on_valid([dict(C=c) for c in PROBE_CS], fit, lambda m: m.score(flat(s.valid), yva))
-    return dict(setting=ch.best, valid_acc=float(ch.result.score(flat(s.valid), yva)), test_acc=float(ch.result.score(flat(s.test), yte)))
+def pixel_lr(rows):  # the linear probe's own code on raw pixels: same standardisation, same C grid, chosen on valid
+    r = linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte)
+    return dict(setting=dict(C=r['C']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
 
 def supervised(rows, seed):
     def fit(epochs, lr):
