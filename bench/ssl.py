@@ -58,7 +58,7 @@ from dlwalk.core import seed_everything
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
 from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
-from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset, PROBE_CS
+from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
 FRACS = (0.01, 0.1, 1.0)
