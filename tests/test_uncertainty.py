@@ -34,13 +34,16 @@ def test_ensemble_train_then_predict_uncertainty(cli, iris_csv):
     assert list(p.columns[:2]) == ['input', 'prediction'] and list(p.columns[-2:]) == ['entropy', 'mutual_info'] and len(p) == 12
     probs = p.filter(like='p_').to_numpy()
     assert probs.shape[1] == 3 and np.allclose(probs.sum(1), 1, atol=1e-5)
-    assert (p.mutual_info >= 0).all() and (p.entropy >= p.mutual_info - 1e-9).all() and (p.entropy <= np.log(3) + 1e-9).all()
+    assert (p.mutual_info >= 0).all() and (p.entropy <= np.log(3) + 1e-9).all()
+    assert np.allclose(p.entropy, -(probs * np.log(np.clip(probs, 1e-300, None))).sum(1), atol=1e-5)  # the entropy of the probabilities shown
+    assert (p.mutual_info > 0).any()  # members trained from different seeds disagree somewhere
     r = cli('predict', out, iris_csv / 'rows.csv', '--out', iris_csv / 'plain.csv')  # without --uncertainty: the same probabilities
     assert r.returncode == 0, r.stderr[-3000:]
     q = pd.read_csv(iris_csv / 'plain.csv')
     assert np.allclose(q.filter(like='p_').to_numpy(), probs, atol=1e-6) and q.prediction.tolist() == p.prediction.tolist()
 
 
+@pytest.mark.slow
 def test_vision_calibrate_then_mc_dropout(cli, tmp_path):
     "`--calibrate` keeps the temperature in the model; `predict --uncertainty` on a single CNN samples MC dropout."
     photo_crops(tmp_path / 'photos', n_per_class=(8, 8, 8))
