@@ -83,15 +83,22 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           pretrained:bool=False, # vision: start from ImageNet weights (--arch tf_efficientnet_lite0 works offline) and fine-tune
           tensorboard:bool=False, # also log to TensorBoard event files in DIR/tensorboard
           wandb:bool=False, # also log to Weights & Biases (offline unless WANDB_MODE says otherwise)
+          calibrate:bool=False, # classifiers: fit a temperature on the validation split and keep it in the model (dlwalk.uncertainty)
+          ensemble:int=None, # vision, tabular: train this many seeds into one model folder, a deep ensemble with its temperature (dlwalk.uncertainty)
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
     from dlwalk.train import train as _train
     if pretrained and task not in (None, 'vision'):
         raise CLIError(f"--pretrained is for vision; {task} {'fine-tunes its pretrained model anyway' if task == 'text' else 'has no ImageNet weights'}: leave it out")
+    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}))
+    if ensemble is not None:  # the task `uncertainty` (dlwalk.uncertainty.ensemble_train) with TASK's models as members
+        if task not in ('vision', 'tabular'): raise CLIError(f"--ensemble is for vision and tabular models, not {task}; leave it out")
+        if ensemble < 2: raise CLIError(f"--ensemble needs at least 2 members, got {ensemble}")
+        task, extra = 'uncertainty', dict(extra, base=task, members=ensemble)
     try: return _train(task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
                        imbalanced=imbalanced, out=out, overwrite=overwrite, resume=resume, tensorboard=tensorboard, wandb=wandb,
-                       command=shlex.join(['dlwalk'] + _argv) if _argv else None, **({'pretrained': True} if pretrained else {}))
+                       command=shlex.join(['dlwalk'] + _argv) if _argv else None, **extra)
     except errs as e: raise CLIError(_one_line(e)) from None
 
 @command
@@ -100,11 +107,13 @@ def predict(model:str, # a model folder: the --out folder of 'dlwalk train' or i
             out:str=None, # write the predictions to this CSV file instead of printing them
             column:str=None, # the CSV column holding the items (graph, text, vision)
             device:str=None, # cpu, cuda, mps; default: cpu
+            uncertainty:bool=False, # add entropy and mutual_info columns: from an ensemble's members, or from MC-dropout passes
+            samples:int=20, # MC-dropout passes for --uncertainty on a single model
            ):
     "Predict with a saved dlwalk model: one row per item with the prediction and, for classification, a probability per class."
     errs = _user_errors()
     from dlwalk.train import predict as _predict
-    try: df = _predict(model, data, column=column, device=device)
+    try: df = _predict(model, data, column=column, device=device, uncertainty=uncertainty, samples=samples)
     except errs as e: raise CLIError(_one_line(e)) from None
     if out: df.to_csv(out, index=False); print(f"wrote {len(df)} predictions to {out}")
     else:

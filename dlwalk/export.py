@@ -7,13 +7,13 @@ from __future__ import annotations
 import json, os, time, zipfile
 from pathlib import Path
 from . import __version__
-from .core import to_plain, atomic_write, unwrap_model
+from .core import InputError, to_plain, atomic_write, unwrap_model
 from .task import get_task
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'RECIPE', 'PICKLE_SUFFIXES', 'ModelFileError',
            'NotAModelError', 'UnsafeModelError', 'IncompatibleModelError', 'save_model', 'find_pickles',
-           'read_model_info', 'load_model']
+           'read_model_info', 'load_model', 'set_temperature']
 
 # %% ../nbs/08_export.ipynb #cf3c49b1
 FORMAT, FORMAT_VERSION = 'dlwalk-model', 1
@@ -42,6 +42,7 @@ def save_model(learn, # a trained fastai `Learner`
     if recipe is None:
         if task is None: raise ValueError("pass task= (e.g. 'tabular') or recipe=")
         recipe = get_task(task).recipe(learn)
+    if getattr(learn, 'temperature', None) is not None: recipe = dict(recipe, temperature=float(learn.temperature))  # `set_temperature`
     recipe = to_plain(recipe)
     task = task or recipe.get('task')
     if not task: raise ValueError("the recipe has no 'task' entry; pass task=")
@@ -142,7 +143,25 @@ def load_model(path:str|Path, # a model folder (or a `dlwalk train` output folde
     except (RuntimeError, ValueError) as e:
         msg = str(e).splitlines()[0][:300]
         raise ModelFileError(f"the weights in {meta['path']!r} do not fit the {meta['task']} architecture its recipe describes ({msg})") from None
+    if meta['recipe'].get('temperature') is not None: set_temperature(learn, meta['recipe']['temperature'])
     if device is not None: learn.model.to(device)
     learn.model.eval()
     learn.dlwalk_info = meta
+    return learn
+
+# %% ../nbs/08_export.ipynb #fb0a752c
+def set_temperature(learn, # a classifier `Learner` whose model outputs one logit per class
+                    temperature:float|None, # divide the model's outputs by this (> 0); None removes it
+                   ):
+    "Divide `learn.model`'s outputs by `temperature` from now on (a forward hook): the task's `predict` then gives temperature-scaled probabilities, and `save_model` keeps it in the recipe."
+    import math, torch
+    model = unwrap_model(learn.model)
+    old = model.__dict__.pop('_dlwalk_temperature_hook', None)
+    if old is not None: old.remove()
+    if temperature is None: learn.temperature = None; return learn
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not (temperature > 0 and math.isfinite(temperature)):
+        raise InputError(f"the temperature must be a positive number, got {temperature!r}")
+    t = float(temperature)
+    model._dlwalk_temperature_hook = model.register_forward_hook(lambda m, inp, out: out / t if torch.is_tensor(out) else out)
+    learn.temperature = t
     return learn

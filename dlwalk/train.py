@@ -20,11 +20,11 @@ from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS',
-           'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback',
-           'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions',
-           'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot', 'remove_new_files',
-           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'baseline_verdict',
-           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
+           'WALK_FULL_EXTRA', 'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint',
+           'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks',
+           'read_tensorboard', 'versions', 'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot',
+           'remove_new_files', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
+           'baseline_verdict', 'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
 class UsageError(InputError):
@@ -500,13 +500,15 @@ def train(task:str|None=None, # vision, tabular, graph or text
     elif task is None: raise UsageError("name a task: dlwalk train vision|tabular|graph|text, or --resume DIR")
     T = _user_errors(get_task, task)
     if ck is None:
-        check_data(task, data, target)
+        check_data(kwargs.get('base', 'vision') if task == 'uncertainty' else task, data, target)  # an ensemble takes its base task's data
         if epochs is not None and epochs < 1: raise UsageError(f"--epochs must be at least 1, got {epochs}")
         out = prepare_out(out or f"runs/{task}-{time.strftime('%Y%m%d-%H%M%S')}", overwrite)
     lr = _user_errors(check_train_args, task, lr=lr)['lr']  # a number, 'find' or None: the one parser every task's `train` uses
     _user_errors(default_device, device)
+    calibrate = bool(kwargs.pop('calibrate', False))  # dlwalk.uncertainty: fit a temperature on the validation split after training
+    if task == 'uncertainty': kwargs['calibrate'], calibrate = True, False  # an ensemble fits its own, on its mean prediction
     args = dict(task=task, data=None if data is None else str(data), target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
-                device=device, imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb, kwargs=to_plain(kwargs))
+                device=device, imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb, kwargs=to_plain(dict(kwargs, calibrate=True) if calibrate else kwargs))
     cbs = [ddp_trainer()] if world > 1 else []
     main = rank == 0
     before = out_snapshot(out) if main and ck is None else None  # what a run failing before its first epoch must leave as it was
@@ -537,6 +539,9 @@ def train(task:str|None=None, # vision, tabular, graph or text
         with progress_bars(show):
             learn, report = _user_errors(T.train, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed,
                                          device=device, imbalanced=imbalanced, cbs=cbs, **kwargs)
+        if calibrate:  # the temperature goes into the saved model's recipe (`dlwalk.export.set_temperature`)
+            from dlwalk.uncertainty import calibrate as _calibrate
+            report = dict(report, **_user_errors(_calibrate, learn))
         # saving counts as part of the run: an interrupt here also leaves the checkpoint and the resume hint
         report = to_plain(dict(report, epochs_run=len(ckcb.rows)))
         if world > 1: print(f"rank {rank}/{world}: weights sha256 {weights_digest(learn.model)}", flush=True)
@@ -644,18 +649,24 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
             inp:str, # what to predict on (see `read_items`)
             column:str|None=None, # the CSV column holding the items (graph, text, vision)
             device:str|None=None, # cpu, cuda, mps; default: cpu
+            uncertainty:bool=False, # add `entropy` and `mutual_info` columns (an ensemble's members, or MC dropout; `dlwalk.uncertainty`)
+            samples:int=20, # MC-dropout passes for `uncertainty` on a single model
            ) -> pd.DataFrame:
     "Load the model in `model` (never unpickling) and predict on `inp`: one row per item, `prediction` and `p_<class>` columns."
     info = _user_errors(read_model_info, model)
     T = _user_errors(get_task, info['task'])
-    items, labels = read_items(info['task'], inp, column)
+    items, labels = read_items(info['recipe'].get('base') or info['task'], inp, column)  # an ensemble reads its members' task's items
     learn = _user_errors(load_model, model, device=device)
-    df = _user_errors(T.predict, learn, items)
+    if uncertainty:
+        from dlwalk.uncertainty import predict_uncertainty
+        df = _user_errors(predict_uncertainty, learn, items, n=samples, task=info['task'])
+    else: df = _user_errors(T.predict, learn, items)
     df.insert(0, 'input', labels[:len(df)])
     return df
 
 # %% ../nbs/09_train.ipynb #46b90b79
 WALK_TASKS = ('vision', 'tabular', 'graph', 'text')
+WALK_FULL_EXTRA = ('uncertainty',)  # tasks `walk(full=True)` runs after WALK_TASKS when no tasks are given (#16 chapters)
 
 def walk_candidates(task:str, # a task name
                    ) -> list[dict]:
@@ -675,7 +686,7 @@ def walk(tasks:list|None=None, # default: vision, tabular, graph, text
         ) -> pd.DataFrame:
     "Train each task on its embedded data with the setting chosen on the validation split; one results row per task."
     rows = []
-    for t in tasks or WALK_TASKS:
+    for t in tasks or (WALK_TASKS + (WALK_FULL_EXTRA if full else ())):
         try: T = get_task(t)
         except TaskNotAvailable as e:
             rows.append(dict(task=t, dataset=None, model=None, metric=None, value=None, baseline=None, baseline_value=None,
