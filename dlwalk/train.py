@@ -20,11 +20,11 @@ from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS',
-           'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback',
-           'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions',
-           'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot', 'remove_new_files',
-           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'baseline_verdict',
-           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
+           'WALK_FULL_EXTRA', 'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint',
+           'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks',
+           'read_tensorboard', 'versions', 'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot',
+           'remove_new_files', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
+           'baseline_verdict', 'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
 class UsageError(InputError):
@@ -344,7 +344,7 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     "Raise `UsageError` naming the problem and the fix if `data`/`target` cannot work for `task`."
     if data is None: return
     p = Path(data).expanduser()
-    if not p.exists() and str(data) in DATASETS and task in ('tabular', 'toy'): return  # a registered table, e.g. --data cars
+    if not p.exists() and str(data) in DATASETS and task in ('tabular', 'ordinal', 'toy'): return  # a registered table, e.g. --data cars
     if not p.exists() and task == 'vision':
         from dlwalk.vision import IMAGE_SETS
         if str(data) in IMAGE_SETS: return  # a registered image set, e.g. --data animal_mnist
@@ -662,6 +662,7 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
 
 # %% ../nbs/09_train.ipynb #46b90b79
 WALK_TASKS = ('vision', 'tabular', 'graph', 'text')
+WALK_FULL_EXTRA = ('ordinal',)  # the later chapters' tasks: `walk(full=True)` runs them after WALK_TASKS when no tasks are given
 
 def walk_candidates(task:str, # a task name
                    ) -> list[dict]:
@@ -681,7 +682,7 @@ def walk(tasks:list|None=None, # default: vision, tabular, graph, text
         ) -> pd.DataFrame:
     "Train each task on its embedded data with the setting chosen on the validation split; one results row per task."
     rows = []
-    for t in tasks or WALK_TASKS:
+    for t in tasks or (WALK_TASKS + (WALK_FULL_EXTRA if full else ())):
         try: T = get_task(t)
         except TaskNotAvailable as e:
             rows.append(dict(task=t, dataset=None, model=None, metric=None, value=None, baseline=None, baseline_value=None,
