@@ -81,6 +81,8 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           resume:str=None, # continue the interrupted run in this folder from its last checkpoint
           imbalanced:str=None, # class-imbalance strategy from dlwalk.imbalanced (vision, tabular)
           pretrained:bool=False, # vision: start from ImageNet weights (--arch tf_efficientnet_lite0 works offline) and fine-tune
+          ordinal:bool=False, # tabular: the target's levels are ordered (ratings, grades): train an ordinal model (CORAL head, dlwalk.ordinal)
+          levels:str=None, # with --ordinal: the levels in order, lowest first, comma-separated (default: the target's whole numbers sorted)
           tensorboard:bool=False, # also log to TensorBoard event files in DIR/tensorboard
           wandb:bool=False, # also log to Weights & Biases (offline unless WANDB_MODE says otherwise)
           calibrate:bool=False, # classifiers: fit a temperature on the validation split and keep it in the model (dlwalk.uncertainty)
@@ -91,11 +93,17 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
     from dlwalk.train import train as _train
     if pretrained and task not in (None, 'vision'):
         raise CLIError(f"--pretrained is for vision; {task} {'fine-tunes its pretrained model anyway' if task == 'text' else 'has no ImageNet weights'}: leave it out")
-    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}))
+    if levels is not None and not ordinal: raise CLIError("--levels gives the order of an ordinal target: add --ordinal")
+    if ordinal and task not in ('tabular', 'ordinal'):
+        raise CLIError(f"--ordinal is for tables (dlwalk train tabular --ordinal --data FILE.csv --target COLUMN); {task or 'a resumed run'} takes no --ordinal")
+    if ordinal and ensemble is not None: raise CLIError("--ensemble makes an ensemble of classifiers; it does not take --ordinal: use one of them")
+    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}),
+                 **({'levels': [l.strip() for l in levels.split(',')]} if levels else {}))
     if ensemble is not None:  # the task `uncertainty` (dlwalk.uncertainty.ensemble_train) with TASK's models as members
         if task not in ('vision', 'tabular'): raise CLIError(f"--ensemble is for vision and tabular models, not {task}; leave it out")
         if ensemble < 2: raise CLIError(f"--ensemble needs at least 2 members, got {ensemble}")
         task, extra = 'uncertainty', dict(extra, base=task, members=ensemble)
+    if ordinal: task = 'ordinal'
     try: return _train(task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
                        imbalanced=imbalanced, out=out, overwrite=overwrite, resume=resume, tensorboard=tensorboard, wandb=wandb,
                        command=shlex.join(['dlwalk'] + _argv) if _argv else None, **extra)

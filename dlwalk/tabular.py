@@ -27,8 +27,8 @@ from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dat
 # %% auto #0
 __all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'GBM_GRID', 'TABULAR_BUDGET', 'parse_numeric', 'infer_task', 'to_datetime',
            'is_date_column', 'date_part_names', 'expand_dates', 'clean_table', 'FillMissingCoW', 'LogSkewed',
-           'tabular_dls', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'gbm_baseline', 'tabular_train',
-           'tabular_recipe', 'tabular_from_recipe', 'permutation_importance', 'plot_importance']
+           'tabular_dls', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'tabular_rows', 'gbm_baseline',
+           'tabular_train', 'tabular_recipe', 'tabular_from_recipe', 'permutation_importance', 'plot_importance']
 
 # %% ../nbs/04_tabular.ipynb #5733aa3c
 NA_TOKENS = {'', 'na', 'n/a', 'nan', 'none', 'null', '?', '-', '--', 'missing', '#n/a'}
@@ -355,6 +355,15 @@ def tabular_predict(learn, # a learner from `tabular_train` or `tabular_from_rec
     with learn.no_bar(), learn.no_logging(): probs = learn.get_preds(dl=dl)[0]
     if spec['task'] == 'regression': return pd.DataFrame({'prediction': probs.float().numpy().ravel()})
     return proba_frame(probs.float().numpy(), spec['classes'], get_decision(learn))
+
+# %% ../nbs/04_tabular.ipynb #37f36d0b
+def tabular_rows(learn, # a learner from `tabular_train` or `tabular_from_recipe` (or one built on the same pipeline)
+                 items, # a DataFrame, a dict, or a list of dicts
+                ) -> pd.DataFrame:
+    "The model's input columns of `items`, checked and parsed as `tabular_predict` does (dates expanded, numbers parsed, unseen categories warned about)."
+    df = _prepare_rows(learn, items)
+    if len(df) == 0: raise InputError("no rows to predict")
+    return df
 
 # %% ../nbs/04_tabular.ipynb #6996debb
 GBM_GRID = (dict(learning_rate=0.1, max_leaf_nodes=31), dict(learning_rate=0.1, max_leaf_nodes=7),

@@ -20,6 +20,7 @@ __all__ = ['TASK_NAMES', 'NO_STRATEGY', 'REPORT_KEYS', 'TaskNotAvailable', 'Task
 
 # %% ../nbs/02a_task.ipynb #007f54c8
 TASK_NAMES = ('vision', 'tabular', 'graph', 'text')  # built in: their modules register themselves when imported
+TASK_NAMES += ('ordinal',)  # issue 16: an ordered target on the tabular pipeline (dlwalk.ordinal)
 TASK_NAMES += ('uncertainty',)  # dlwalk.uncertainty: deep ensembles of a vision or tabular task, one model folder
 
 class TaskNotAvailable(LookupError):

@@ -344,7 +344,7 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     "Raise `UsageError` naming the problem and the fix if `data`/`target` cannot work for `task`."
     if data is None: return
     p = Path(data).expanduser()
-    if not p.exists() and str(data) in DATASETS and task in ('tabular', 'toy'): return  # a registered table, e.g. --data cars
+    if not p.exists() and str(data) in DATASETS and task in ('tabular', 'ordinal', 'toy'): return  # a registered table, e.g. --data cars
     if not p.exists() and task == 'vision':
         from dlwalk.vision import IMAGE_SETS
         if str(data) in IMAGE_SETS: return  # a registered image set, e.g. --data animal_mnist
@@ -666,7 +666,7 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
 
 # %% ../nbs/09_train.ipynb #46b90b79
 WALK_TASKS = ('vision', 'tabular', 'graph', 'text')
-WALK_FULL_EXTRA = ('uncertainty',)  # tasks `walk(full=True)` runs after WALK_TASKS when no tasks are given (#16 chapters)
+WALK_FULL_EXTRA = ('ordinal', 'uncertainty')  # the later chapters' tasks: `walk(full=True)` runs them after WALK_TASKS when no tasks are given
 
 def walk_candidates(task:str, # a task name
                    ) -> list[dict]:
