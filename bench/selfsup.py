@@ -1,4 +1,7 @@
-"""Self-supervised learning benchmark (issue 15, part 1): Barlow Twins and SimCLR on MNIST 5k, judged with few labels.
+"""Self-supervised and few-shot benchmark (issue 15; the issue calls it bench/ssl.py, but a script of that name in bench/
+shadows the standard library's ssl module for every other script in the folder).
+
+Part `ssl`: Barlow Twins and SimCLR on MNIST 5k, judged with few labels.
 
 Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`dataset_split('mnist_5k')`: 3000 train,
 1000 valid, 1000 test). For each seed s in 0..SEEDS-1:
@@ -33,12 +36,9 @@ per class, the same episodes for every method (episode seed = run seed); mean ac
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
 by seed.
 
-Usage: python bench/ssl.py [--part ssl|fewshot|all] [--seeds 3] [--epochs 15] [--width 16] [--threads 1] [--smoke]
+Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--seeds 3] [--epochs 15] [--width 16] [--threads 1] [--smoke]
   --smoke: 2 seeds, 1 pretraining epoch, one supervised candidate: to check the script end to end."""
-import os, sys
-# this script is called ssl.py (the issue's name): keep its folder off the import path, or it shadows the standard library's ssl
-if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)): sys.path.pop(0)
-import argparse, json, time
+import argparse, json, os, time
 import numpy as np
 import torch
 
