@@ -76,17 +76,21 @@ def jacobian_at(f, # a function of one tensor
 # %% ../nbs/17_autodiff.ipynb #4d38f42a
 def compare_times(fns:dict, # name -> a callable taking no arguments
                   repeats:int=7, # rounds; each round times every callable once, in turn
-                  warmup:int=1, # untimed rounds first
+                  warmup:int=1, # untimed rounds first (the first one also calibrates `min_ms`)
+                  min_ms:float=20., # each timed sample repeats a callable until it lasts about this long; 0: one call
                  ) -> pd.DataFrame:
-    "Time callables interleaved (A, B, A, B, ...): `name`, `median_ms`, `min_ms`, `max_ms` over `repeats` rounds."
-    for k, n in (('repeats', repeats), ('warmup', warmup)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < (1 if k == 'repeats' else 0): raise InputError(f"{k} must be a whole number >= {1 if k == 'repeats' else 0}, got {n!r}")
-    times = {k: [] for k in fns}
+    "Time callables interleaved (A, B, A, B, ...): per-call `median_ms`, `min_ms`, `max_ms` over `repeats` rounds, and `number` (calls per sample)."
+    for k, n, lo in (('repeats', repeats, 1), ('warmup', warmup, 0)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < lo: raise InputError(f"{k} must be a whole number >= {lo}, got {n!r}")
+    number, times = {k: 1 for k in fns}, {k: [] for k in fns}
     for r in range(warmup + repeats):
         for k, fn in fns.items():
-            t0 = time.perf_counter(); fn(); dt = time.perf_counter() - t0
-            if r >= warmup: times[k].append(dt * 1e3)
-    return pd.DataFrame([dict(name=k, median_ms=statistics.median(v), min_ms=min(v), max_ms=max(v)) for k, v in times.items()])
+            t0 = time.perf_counter()
+            for _ in range(number[k]): fn()
+            dt = (time.perf_counter() - t0) * 1e3 / number[k]
+            if r >= warmup: times[k].append(dt)
+            elif r == 0 and min_ms > 0: number[k] = max(1, math.ceil(min_ms / max(dt, 1e-3)))
+    return pd.DataFrame([dict(name=k, median_ms=statistics.median(v), min_ms=min(v), max_ms=max(v), number=number[k]) for k, v in times.items()])
 
 def two_layer_map(n_in:int, # input size
                   n_out:int, # output size
