@@ -8,6 +8,8 @@ What it measures, on the CPU with `threads` torch threads (float64 for the compa
    w_sklearn being scikit-learn's LogisticRegression on the same objective (lbfgs, C = 1/(n lambda), tol 1e-14,
    max_iter 1e5). Gradient descent uses the safe step 1/L, L = eigmax(X^T X)/(4n) + lambda. Targets: Newton <= 10,
    gradient descent >= 500. Also Newton's final distance to lbfgs's and to scikit-learn's newton-cholesky optimum.
+   Gradient descent runs on one thread whatever `threads` is (its operations are tiny; the iteration count does not
+   depend on threads, and a second thread on a busy machine made each step ~10x slower).
 3. Per-sample gradients of a 64-64-10 MLP's cross-entropy on a batch of 64 8x8 digits: vmap(grad) over functional_call
    against a Python loop of torch.autograd.grad on batches of one; medians of `repeats` interleaved rounds
    (vmap, loop, vmap, loop, ...; each sample repeats a call until it lasts >= 20 ms, so both see the same share of a
@@ -28,7 +30,7 @@ from dlwalk.basics import MLP
 from dlwalk.task import spread
 from dlwalk.autodiff import (breast_cancer_design, logistic_loss, logistic_hessian, logistic_lipschitz, hessian_at,
                              newton_fit, gd_fit, iters_to, sklearn_logistic, per_sample_grads, per_sample_grads_loop,
-                             compare_times, jacobian_race, hutchinson_trace)
+                             compare_times, jacobian_race, hutchinson_trace, torch_threads)
 
 L2 = 1e-2
 TARGETS = dict(hessian_max_abs_err=1e-5, newton_iters=10, gd_iters=500, vmap_speedup=5.0)
@@ -67,7 +69,7 @@ def run_autodiff(threads:int=2, # torch threads for the run (restored afterwards
         res['newton_vs_sklearn_max_abs'] = (newton.w - w_sk).abs().max().item()
         res['newton_vs_newton_cholesky_max_abs'] = (newton.w - w_nc).abs().max().item()
         t = time.perf_counter()
-        gd = gd_fit(loss, w0, lr=1 / logistic_lipschitz(X, L2), max_iter=50_000, w_ref=w_sk)
+        with torch_threads(1): gd = gd_fit(loss, w0, lr=1 / logistic_lipschitz(X, L2), max_iter=50_000, w_ref=w_sk)
         res['gd_s'] = time.perf_counter() - t
         res['gd_iters'] = iters_to(gd, w_sk)
         rows.append(('Newton to scikit-learn optimum (1e-6)', 'torch.func grad + hessian, from 0',
@@ -75,7 +77,7 @@ def run_autodiff(threads:int=2, # torch threads for the run (restored afterwards
                      f"{res['newton_vs_newton_cholesky_max_abs']:.1e} from newton-cholesky)", '<= 10',
                      res['newton_iters'] is not None and res['newton_iters'] <= 10))
         rows.append(('gradient descent to scikit-learn optimum (1e-6)', 'torch.func grad, step 1/L, from 0',
-                     f"{res['gd_iters']} iterations ({res['gd_s']:.1f} s)", '>= 500',
+                     f"{res['gd_iters']} iterations ({res['gd_s']:.1f} s, 1 thread)", '>= 500',
                      res['gd_iters'] is None or res['gd_iters'] >= 500))
         log('newton/gd done')
         # 3. per-sample gradients
