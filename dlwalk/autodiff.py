@@ -182,9 +182,9 @@ def logistic_hessian(w, # weights, intercept first
 # %% ../nbs/17_autodiff.ipynb #181913fc
 class FitPath(NamedTuple):
     "An optimiser's result: the final `w`, every iterate (`path`, row 0 the start) and the gradient's max-norm at each."
-    w:torch.Tensor
-    path:torch.Tensor
-    grad_norms:list
+    w:torch.Tensor # the last iterate
+    path:torch.Tensor # every iterate, one per row; row 0 is the start
+    grad_norms:list # the gradient's largest absolute entry at each iterate evaluated
 
 def _iters(max_iter, tol):
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1: raise InputError(f"max_iter must be a whole number >= 1, got {max_iter!r}")
@@ -254,9 +254,9 @@ def sklearn_logistic(X, # design matrix with its ones column first (the column i
 # %% ../nbs/17_autodiff.ipynb #cf444d6c
 class TraceEstimate(NamedTuple):
     "A Hutchinson estimate: the mean of `vᵀHv` over `n_probes` probes and its standard error."
-    estimate:float
-    stderr:float
-    n_probes:int
+    estimate:float # the mean of vᵀHv over the probes
+    stderr:float # its standard error: the probes' sample standard deviation / sqrt(n_probes)
+    n_probes:int # probes used
 
 def hutchinson_trace(f, # a function of one tensor returning a scalar
                      x, # the point
