@@ -19,7 +19,7 @@ What it measures, on the CPU with `threads` torch threads (float64 for the compa
 5. Hutchinson's trace estimate of the Hessian at the optimum, 1000 Rademacher probes, seeds 0-4: relative error,
    mean and sample standard deviation (ddof=1) over the seeds, against the exact trace.
 No model is chosen here and there is no valid/test split: every figure is a computation checked against a reference
-or a timing. Prints a table, then one JSON line.  Usage: python bench/deploy_autodiff.py [--threads 2] [--repeats 15]"""
+or a timing. Prints a table, then one JSON line.  Usage: python bench/deploy_autodiff.py [--threads 2] [--repeats 15] [--smoke]"""
 import argparse, json, math, os, sys, time
 import numpy as np
 import torch
@@ -45,8 +45,11 @@ def _table(rows):
 def run_autodiff(threads:int=2, # torch threads for the run (restored afterwards)
                  repeats:int=15, # interleaved timing rounds (medians)
                  verbose:bool=False, # print progress
+                 smoke:bool=False, # a quick check that it runs: 2 timing rounds, Hutchinson on 2 seeds x 200 probes
                 ) -> dict:
-    "Run the autodiff benchmark; a dict of figures, `targets_met`, and `table` (a printable string)."
+    "Run the autodiff benchmark; a dict of figures (keys prefixed `autodiff_` where another part could use the name) and `table` (a printable string)."
+    n_seeds, n_probes = (2, 200) if smoke else (5, 1000)
+    if smoke: repeats = 2
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     load0, t0 = os.getloadavg()[0], time.time()
@@ -105,25 +108,25 @@ def run_autodiff(threads:int=2, # torch threads for the run (restored afterwards
         log('jacobians done')
         # 5. Hutchinson
         exact = logistic_hessian(newton.w, X, L2).trace().item()
-        errs = [abs(hutchinson_trace(loss, newton.w, 1000, seed=s).estimate - exact) / exact for s in range(5)]
+        errs = [abs(hutchinson_trace(loss, newton.w, n_probes, seed=s).estimate - exact) / exact for s in range(n_seeds)]
         res['hutchinson_rel_err_mean'], res['hutchinson_rel_err_sd'] = spread(errs)
-        rows.append(('Hutchinson trace, 1000 probes, 5 seeds', f'exact trace {exact:.4f}',
+        rows.append((f'Hutchinson trace, {n_probes} probes, {n_seeds} seeds', f'exact trace {exact:.4f}',
                      f"relative error {res['hutchinson_rel_err_mean']:.3f} +- {res['hutchinson_rel_err_sd']:.3f} (sd, ddof=1)", '(reported)', ''))
-        res['targets_met'] = {k: bool(v) for k, v in dict(
+        res['autodiff_targets_met'] = {k: bool(v) for k, v in dict(
             hessian=res['hessian_max_abs_err'] <= TARGETS['hessian_max_abs_err'],
             newton=res['newton_iters'] is not None and res['newton_iters'] <= TARGETS['newton_iters'],
             gd=res['gd_iters'] is None or res['gd_iters'] >= TARGETS['gd_iters'],
             vmap=res['vmap_speedup'] >= TARGETS['vmap_speedup'],
             jacobians=race.faster.tolist() == ['jacfwd', 'jacrev']).items()}
         rep = device_report('cpu')
-        res['machine'] = dict(cpu=rep['name'], cores=rep['cpu_count'], memory_gb=round(rep['total_memory_gb']),
+        res['autodiff_machine'] = dict(cpu=rep['name'], cores=rep['cpu_count'], memory_gb=round(rep['total_memory_gb']),
                               torch=rep['torch_version'], torch_threads=threads, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', 'unset'),
                               load_start=round(load0, 2), load_end=round(os.getloadavg()[0], 2))
-        res['total_s'] = round(time.time() - t0, 1)
-        m = res['machine']
+        res['autodiff_total_s'] = round(time.time() - t0, 1)
+        m = res['autodiff_machine']
         res['table'] = (_table([tuple(('yes' if c else 'NO') if isinstance(c, (bool, np.bool_)) else c for c in r) for r in rows]) +
                         f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GiB, torch {m['torch']}, {threads} torch thread(s)"
-                        f" (OMP_NUM_THREADS={m['OMP_NUM_THREADS']}); load average at start {m['load_start']}, at end {m['load_end']} (1 min); {res['total_s']} s")
+                        f" (OMP_NUM_THREADS={m['OMP_NUM_THREADS']}); load average at start {m['load_start']}, at end {m['load_end']} (1 min); {res['autodiff_total_s']} s")
         return res
     finally: torch.set_num_threads(old)
 
@@ -137,7 +140,8 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--repeats', type=int, default=15)
+    ap.add_argument('--smoke', action='store_true', help='a quick check that it runs (2 rounds, fewer probes)')
     a = ap.parse_args()
-    r = run_autodiff(a.threads, a.repeats, verbose=False)
+    r = run_autodiff(a.threads, a.repeats, smoke=a.smoke)
     print(r['table'])
     print(_json(r))
