@@ -1,6 +1,6 @@
 """The autodiff bench as `bench/deploy.py` uses it: `run_autodiff` imported from bench/deploy_autodiff.py returns the
 issue's JSON keys, and its deterministic targets hold; the script alone ends with one JSON line. (The chapters'
-own tests are in nbs/16_profile.ipynb and nbs/17_autodiff.ipynb.)"""
+own tests are in nbs/16_profile.ipynb and nbs/17_Autodiff.ipynb.)"""
 import json, subprocess, sys
 import pytest
 from conftest import ROOT, cli_env
