@@ -10,6 +10,8 @@ What the quantization and export parts measure (`--part quant,export`), on the t
   torch 2.14 in favour of torchao, whose kernels are CUDA-only, but it still runs on CPU); the ONNX file `dlwalk export`
   writes (torch.onnx.export(dynamo=True), opset recorded) run by ONNX Runtime in fp32, and its int8 version
   (onnxruntime.quantization.quantize_dynamic, `dlwalk export --quantize int8`).
+- int8 scheme: one scale per weight tensor or per output channel, chosen on the VALID split by the mean cosine between
+  the fp32 and int8 eager logits (dlwalk.task.choose_on_valid; the table is printed); both int8 variants use the choice.
 - accuracy: test accuracy of each variant on the same token ids (dlwalk.text.tokenize_texts, length-sorted batches of 64);
   `int8_acc_drop` = fp32 eager - int8 eager accuracy, in percentage POINTS; `int8_cosine` = mean over test texts of the
   cosine similarity between the fp32 and int8 eager logits (its minimum is reported too).
@@ -25,7 +27,7 @@ What the quantization and export parts measure (`--part quant,export`), on the t
 Targets (issue #17): int8 >= 1.5x faster than fp32 eager, accuracy drop <= 0.5 point, cosine >= 0.99; ONNX Runtime fp32
 latency <= eager; parity <= 1e-4. One trained model, one seed: no spreads over seeds here (quantization and export are
 deterministic transformations of that model); the latency spread is the inter-quartile range of the repeats.
-Usage: python bench/deploy.py [--part quant,export | all] [--repeats 30] [--smoke]
+Usage: python bench/deploy.py [--part quant,export | all] [--repeats 20] [--smoke]
 """
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
@@ -34,9 +36,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+LOAD_START = round(os.getloadavg()[0], 2)  # 1-minute load average: other users of the machine
 ap = argparse.ArgumentParser(description='dlwalk deploy benchmark (issue #17)')
 ap.add_argument('--part', default='all', help='comma-separated: kd, prune, quant, export, autodiff, or all')
-ap.add_argument('--repeats', type=int, default=30, help='timed rounds (each runs every variant once)')
+ap.add_argument('--repeats', type=int, default=20, help='timed rounds (each runs every variant once)')
 ap.add_argument('--warmup', type=int, default=3)
 ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--cache', default='/tmp/dlwalk-bench-deploy/minilm', help='the fine-tuned MiniLM model folder (trained if missing)')
@@ -49,7 +52,6 @@ if args.smoke: args.repeats, args.warmup = 5, 1
 
 warnings.filterwarnings('ignore')
 import torch
-from dlwalk.core import device_report
 from dlwalk.task import choose_on_valid, Timer
 torch.set_num_threads(args.threads)
 results, tables, notes = {}, [], []
@@ -124,10 +126,27 @@ if parts & {'quant', 'export'}:
     pad = tok.pad_token_id or 0
     ids = tokenize_texts(tok, texts, max_len, what='test texts')
     fp32 = learn.model.eval()
-    int8 = quantize_dynamic(fp32)
+    # the int8 scheme (one scale per weight tensor, or per output channel), chosen on the VALID split by the mean cosine
+    # between the fp32 and int8 logits (the test split is not read for it)
+    va = sp.valid[:64] if args.smoke else sp.valid
+    va_ids = tokenize_texts(tok, df['text'].iloc[va].tolist(), max_len, what='valid texts')
+    va_y = np.array([classes.index(str(l)) for l in df['family'].iloc[va]])
+    def logits_of(model, ids_):
+        out = np.zeros((len(ids_), len(classes)))
+        with torch.no_grad():
+            for idx, x, m in batches(ids_, pad): out[idx] = model(x, m).float().numpy()
+        return out
+    cos = lambda a, b: (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    va32 = logits_of(fp32, va_ids)
+    def fit(per_channel):
+        q = quantize_dynamic(fp32, per_channel=per_channel); lq = logits_of(q, va_ids)
+        return dict(model=q, cosine=float(cos(va32, lq).mean()), acc=float((lq.argmax(1) == va_y).mean()))
+    qch = choose_on_valid([dict(per_channel=False), dict(per_channel=True)], fit, lambda r: r['cosine'])
+    int8, per_channel = qch.result['model'], qch.best['per_channel']
+    fp32_valid_acc = float((va32.argmax(1) == va_y).mean())
     work = Path(tempfile.mkdtemp(prefix='dlwalk-bench-deploy-'))
     with Timer() as t_exp: onnx_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.onnx', 'onnx')
-    with Timer() as t_q: q_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.int8.onnx', 'onnx', 'int8')
+    with Timer() as t_q: q_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.int8.onnx', 'onnx', 'int8', per_channel=per_channel)
     ort_fp32, ort_int8 = OnnxModel(work / 'model.onnx', threads=args.threads), OnnxModel(work / 'model.int8.onnx', threads=args.threads)
     logits = {k: np.zeros((len(ids), len(classes))) for k in ('fp32', 'int8', 'ort_fp32', 'ort_int8')}
     with torch.no_grad():
@@ -135,7 +154,6 @@ if parts & {'quant', 'export'}:
             logits['fp32'][idx] = fp32(x, m).float().numpy(); logits['int8'][idx] = int8(x, m).float().numpy()
             logits['ort_fp32'][idx] = ort_fp32.run(x.numpy(), m.numpy()); logits['ort_int8'][idx] = ort_int8.run(x.numpy(), m.numpy())
     acc = {k: float((v.argmax(1) == y).mean()) for k, v in logits.items()}
-    cos = lambda a, b: (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
     c8, co8 = cos(logits['fp32'], logits['int8']), cos(logits['fp32'], logits['ort_int8'])
     # the latency batch: 32 test texts, padded / truncated to 128 tokens
     from dlwalk.text import pad_collate
@@ -158,7 +176,10 @@ if parts & {'quant', 'export'}:
                        int8_cosine=float(c8.mean()), int8_cosine_min=float(c8.min()), fp32_acc=acc['fp32'], int8_acc=acc['int8'],
                        ort_int8_speedup=med('fp32 eager') / med('onnxruntime int8'), ort_int8_vs_ort_fp32=med('onnxruntime fp32') / med('onnxruntime int8'),
                        ort_int8_acc_drop=100 * (acc['fp32'] - acc['ort_int8']), ort_int8_cosine=float(co8.mean()),
-                       linear_layers=count_linear(fp32), onnx_int8_mb=q_info['bytes'] / 1e6)
+                       linear_layers=count_linear(fp32), onnx_int8_mb=q_info['bytes'] / 1e6,
+                       int8_scheme=dict(chosen_on='valid', per_channel=per_channel, score='mean cosine fp32 vs int8 logits',
+                                        candidates=qch.table.to_dict('records'), fp32_valid_acc=fp32_valid_acc,
+                                        chosen_valid_acc=qch.result['acc']))
     if 'export' in parts:
         results.update(onnx_max_abs_diff=float(np.abs(logits['fp32'] - logits['ort_fp32']).max()),
                        onnx_vs_eager_latency_ratio=med('onnxruntime fp32') / med('fp32 eager'), onnx_opset=onnx_info['opset'],
@@ -168,9 +189,10 @@ if parts & {'quant', 'export'}:
                    text_model=dict(chosen_on='valid', chosen=info.get('chosen'), valid_accuracy=info.get('valid_value'),
                                    n_test=len(texts), model_s=round(t_model.s, 1)))
     rows = [('fp32 eager (torch)', acc['fp32'], 1.0, med('fp32 eager'), lat['fp32 eager'][1]),
-            ('int8 eager (torch.ao quantize_dynamic)', acc['int8'], float(c8.mean()), med('int8 eager'), lat['int8 eager'][1]),
+            (f"int8 eager (torch.ao, {'per-channel' if per_channel else 'per-tensor'})", acc['int8'], float(c8.mean()), med('int8 eager'), lat['int8 eager'][1]),
             ('onnxruntime fp32 (dlwalk export)', acc['ort_fp32'], float(cos(logits['fp32'], logits['ort_fp32']).mean()), med('onnxruntime fp32'), lat['onnxruntime fp32'][1]),
             ('onnxruntime int8 (--quantize int8)', acc['ort_int8'], float(co8.mean()), med('onnxruntime int8'), lat['onnxruntime int8'][1])]
+    tables.append(('int8 scheme, chosen on valid (mean cosine of fp32 vs int8 logits)', qch.table.to_string(index=False)))
     tables.append(('quant/export', f"MiniLM text classifier (epochs {info.get('chosen', {}).get('epochs')} chosen on valid), test split n={len(texts)}, "
                    f"latency: batch 32 x 128 tokens, {args.threads} threads, median of {args.repeats} interleaved rounds\n"
                    + f"{'variant':<42}{'test acc':>9}{'cosine':>8}{'ms':>9}{'IQR':>7}\n"
@@ -204,9 +226,11 @@ if 'export' in parts:  # parity of the other two modalities' small models on the
     results['onnx_max_abs_diff_vision'] = onnx_max_abs_diff(learn.model.eval(), work / 'vis' / 'model.onnx', (xt.cpu().float(),))
     results['n_test_vision'] = len(xt)
 
-rep = device_report('cpu')
-results['machine'] = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), threads=args.threads,
-                          torch=torch.__version__, load_1min=round(os.getloadavg()[0], 2), python=platform.python_version())
+def cpu_name():
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+results['machine'] = dict(cpu=cpu_name(), cores=os.cpu_count(), threads=args.threads, torch=torch.__version__,
+                          load_start=LOAD_START, load_end=round(os.getloadavg()[0], 2), python=platform.python_version())
 try:
     import onnxruntime; results['machine']['onnxruntime'] = onnxruntime.__version__
 except ImportError: pass

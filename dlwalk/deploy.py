@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_deploy.ipynb #e2d4c05f
 from __future__ import annotations
-import json, os, shutil, tempfile, time, warnings
+import contextlib, io, json, os, shutil, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -111,6 +111,12 @@ def export_spec(learn, # a learner (from `load_model` or a task's `train`)
     return EXPORT_SPECS[task](learn, recipe)
 
 # %% ../nbs/15_deploy.ipynb #524e1664
+@contextlib.contextmanager
+def _quiet():
+    "No warnings, and nothing printed: TorchDynamo prints the graph it gave up on, which the error message replaces."
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter('ignore'); yield
+
 def _dims(spec:ExportSpec):
     names = {}
     shapes = []
@@ -131,7 +137,7 @@ def find_untraceable(module:nn.Module, # the model torch.export failed on
         for h in hooks: h.remove()
     def fails(m, args, kw):
         try:
-            with warnings.catch_warnings(): warnings.simplefilter('ignore'); torch.export.export(m, tuple(args), kwargs=dict(kw), strict=True)
+            with _quiet(): torch.export.export(m, tuple(args), kwargs=dict(kw), strict=True)
             return None
         except Exception as e: return f"{type(e).__name__}: {str(e).strip().splitlines()[0][:200]}" if str(e).strip() else type(e).__name__
     name, cur, err = '', module, fails(module, inputs, {})
@@ -144,9 +150,7 @@ def find_untraceable(module:nn.Module, # the model torch.export failed on
 def trace(spec:ExportSpec) -> 'torch.export.ExportedProgram':
     "`torch.export.export` of the spec's module with its dynamic dimensions; `UntraceableLayerError` names the layer it cannot trace."
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return torch.export.export(spec.module, spec.inputs, dynamic_shapes=_dims(spec), strict=True)
+        with _quiet(): return torch.export.export(spec.module, spec.inputs, dynamic_shapes=_dims(spec), strict=True)
     except Exception as e:
         name, layer, err = find_untraceable(spec.module, spec.inputs)
         if err is None: raise ExportError(f"torch.export failed on the {type(spec.module).__name__} model with its dynamic batch dimension: {str(e).strip().splitlines()[0][:300]}") from e
@@ -174,8 +178,7 @@ def export_onnx(spec:ExportSpec, # what to export
     ep = trace(spec)
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as d:
         warnings.simplefilter('ignore')
-        import contextlib, io
-        with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints its progress
+        with _quiet():  # the exporter prints its progress
             prog = torch.onnx.export(ep, spec.inputs, dynamo=True, input_names=spec.input_names, output_names=['output'], verbose=False)
         fp = Path(d) / 'fp32.onnx'; prog.save(str(fp))
         if quantize:
@@ -202,6 +205,7 @@ def export_file(learn, # a learner
                 path:str|Path, # the file to write; it appears only when the export succeeded
                 format:str='onnx', # 'onnx' or 'pt2'
                 quantize:str|None=None, # 'int8' (ONNX only)
+                per_channel:bool=True, # int8: one scale per output channel (see `export_onnx`)
                ) -> dict:
     "Export `learn`'s model to `path` (written to a temporary file, then renamed): facts including the opset and the parity check."
     if format not in EXPORT_FORMATS: raise ExportError(f"unsupported export format {format!r}; choose from: {', '.join(EXPORT_FORMATS)}")
@@ -216,7 +220,7 @@ def export_file(learn, # a learner
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=f'.{path.name}.') as d:
         tmp = Path(d) / path.name
         if format == 'onnx':
-            facts = export_onnx(spec, tmp, quantize)
+            facts = export_onnx(spec, tmp, quantize, per_channel=per_channel)
             diff = onnx_max_abs_diff(spec.module, tmp, spec.inputs)
         else:
             ep = trace(spec)
