@@ -220,7 +220,10 @@ def read_onnx_items(task:str, # the model's task: tabular, vision or text
     import pandas as pd
     p = Path(str(inp)).expanduser()
     def csv():
-        try: return pd.read_csv(p, sep=None, engine='python')
+        try:
+            df = pd.read_csv(p)
+            if len(df.columns) == 1 and any(d in str(df.columns[0]) for d in ';\t|'): df = pd.read_csv(p, sep=None, engine='python')  # another delimiter
+            return df
         except (OSError, ValueError, UnicodeDecodeError) as e: raise OnnxRunError(f"cannot read CSV {str(p)!r} ({str(e).splitlines()[0][:200]})") from None
     if task == 'vision':
         if not p.exists(): raise OnnxRunError(f"{inp!r} does not exist; give an image file, a folder of images, or a CSV with a path column")
