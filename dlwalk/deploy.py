@@ -224,7 +224,6 @@ def export_file(learn, # a learner
             diff = onnx_max_abs_diff(spec.module, tmp, spec.inputs)
         else:
             ep = trace(spec)
-            ep._example_inputs = None  # not kept in the archive (torch would pickle them)
             torch.export.save(ep, str(tmp))
             with torch.no_grad(): diff = float((torch.export.load(str(tmp)).module()(*spec.inputs) - spec.module(*spec.inputs)).abs().max())
             facts = dict(torch_version=torch.__version__.split('+')[0])
