@@ -9,7 +9,7 @@ from fastcore.script import call_parse, anno_parser, Param
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMMANDS', 'WALK_JSON_KEYS', 'CLIError', 'command', 'info', 'basics', 'train', 'predict', 'walk', 'main']
+__all__ = ['COMMANDS', 'WALK_JSON_KEYS', 'CLIError', 'command', 'info', 'basics', 'train', 'predict', 'walk', 'export', 'main']
 
 # %% ../nbs/10_cli.ipynb #f660f15d
 class CLIError(Exception):
@@ -110,7 +110,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
     except errs as e: raise CLIError(_one_line(e)) from None
 
 @command
-def predict(model:str, # a model folder: the --out folder of 'dlwalk train' or its model/ sub-folder
+def predict(model:str, # a model folder (the --out folder of 'dlwalk train' or its model/ sub-folder), or a .onnx file from 'dlwalk export'
             data:str, # an image, a folder of images, a CSV, a .smi/.txt file (one item per line), or one SMILES string / text
             out:str=None, # write the predictions to this CSV file instead of printing them
             column:str=None, # the CSV column holding the items (graph, text, vision)
@@ -119,10 +119,16 @@ def predict(model:str, # a model folder: the --out folder of 'dlwalk train' or i
             samples:int=20, # MC-dropout passes for --uncertainty on a single model
            ):
     "Predict with a saved dlwalk model: one row per item with the prediction and, for classification, a probability per class."
-    errs = _user_errors()
-    from dlwalk.train import predict as _predict
-    try: df = _predict(model, data, column=column, device=device, uncertainty=uncertainty, samples=samples)
-    except errs as e: raise CLIError(_one_line(e)) from None
+    if str(model).lower().endswith('.onnx'):  # an exported file: onnxruntime alone, torch is never imported
+        if uncertainty: raise CLIError("--uncertainty needs the model folder (MC dropout or an ensemble's members); an exported .onnx file gives the prediction and class probabilities only")
+        from dlwalk.onnxrun import onnx_predict, OnnxRunError
+        try: df = onnx_predict(model, data, column=column)
+        except OnnxRunError as e: raise CLIError(_one_line(e)) from None
+    else:
+        errs = _user_errors()
+        from dlwalk.train import predict as _predict
+        try: df = _predict(model, data, column=column, device=device, uncertainty=uncertainty, samples=samples)
+        except errs as e: raise CLIError(_one_line(e)) from None
     if out: df.to_csv(out, index=False); print(f"wrote {len(df)} predictions to {out}")
     else:
         import pandas as pd
@@ -152,6 +158,22 @@ def walk(tasks:str=None, # comma-separated tasks to run; default: vision,tabular
             rec[r['task']] = {k: None if isinstance(r.get(k), float) and r[k] != r[k] else r.get(k) for k in WALK_JSON_KEYS}  # a frame's missing cells are NaN
         print(json.dumps(rec, default=str))
     return df
+
+# %% ../nbs/10_cli.ipynb #39cfb1c1
+@command
+def export(model:str, # a model folder: the --out folder of 'dlwalk train' or its model/ sub-folder
+           format:str='onnx', # onnx (runs with onnxruntime alone: 'dlwalk predict MODEL.onnx') or pt2 (torch.export)
+           quantize:str=None, # int8: ONNX Runtime's dynamic int8 quantization of the Linear/MatMul weights (onnx only)
+           overwrite:bool=False, # replace an earlier export of the same name
+          ):
+    "Export a saved model next to its safetensors weights (ONNX or torch.export .pt2), its sha256 recorded in dlwalk.json."
+    errs = _user_errors()
+    from dlwalk.deploy import export_model
+    try: path, info = export_model(model, format=format, quantize=quantize, overwrite=overwrite)
+    except errs as e: raise CLIError(_one_line(e)) from None
+    extra = f", opset {info['opset']}" if info.get('opset') else ''
+    print(f"wrote {path} ({info['bytes'] / 1e6:.2f} MB{extra}, sha256 {info['sha256'][:12]}..., max abs diff from the float torch model on a check batch {info['check_max_abs_diff']:.1e})")
+    return path
 
 # %% ../nbs/10_cli.ipynb #765ddc94
 def _usage():
