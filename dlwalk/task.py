@@ -19,7 +19,7 @@ __all__ = ['TASK_NAMES', 'NO_STRATEGY', 'REPORT_KEYS', 'TaskNotAvailable', 'Task
            'paired_diff']
 
 # %% ../nbs/02a_task.ipynb #007f54c8
-TASK_NAMES = ('vision', 'tabular', 'graph', 'text')  # built in: their modules register themselves when imported
+TASK_NAMES = ('vision', 'tabular', 'graph', 'text', 'robust')  # built in: their modules register themselves when imported
 
 class TaskNotAvailable(LookupError):
     "The task is unknown, or its module is not installed here."

@@ -20,11 +20,11 @@ from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS',
-           'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback',
-           'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions',
-           'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot', 'remove_new_files',
-           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'baseline_verdict',
-           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
+           'WALK_FULL_EXTRA', 'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint',
+           'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks',
+           'read_tensorboard', 'versions', 'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot',
+           'remove_new_files', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
+           'baseline_verdict', 'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
 class UsageError(InputError):
@@ -345,7 +345,7 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     if data is None: return
     p = Path(data).expanduser()
     if not p.exists() and str(data) in DATASETS and task in ('tabular', 'toy'): return  # a registered table, e.g. --data cars
-    if not p.exists() and task == 'vision':
+    if not p.exists() and task in ('vision', 'robust'):
         from dlwalk.vision import IMAGE_SETS
         if str(data) in IMAGE_SETS: return  # a registered image set, e.g. --data animal_mnist
     try: T = get_task(task); needs, embedded = T.needs, T.embedded
@@ -354,7 +354,7 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     if not p.exists(): raise UsageError(f"--data {str(data)!r} does not exist; {fix}")
     if not os.access(p, os.R_OK) or (p.is_dir() and not os.access(p, os.X_OK)):
         raise UsageError(f"--data {str(data)!r} cannot be read (permission denied); fix its permissions or copy it somewhere readable")
-    if task == 'vision':
+    if task in ('vision', 'robust'):
         if p.is_dir():
             classes = [d for d in p.iterdir() if d.is_dir() and any(f.suffix.lower() in IMAGE_EXTS for f in d.iterdir())]
             if len(classes) < 2: raise UsageError(f"--data {str(data)!r} has {len(classes)} sub-folder(s) with images; vision needs {needs}")
@@ -614,7 +614,7 @@ def read_items(task:str, # the model's task
     "`(items, labels)`: the inputs for the task's `predict` and a short label per item for the output table."
     p = Path(str(inp)).expanduser()
     is_path = p.exists()
-    if task == 'vision':
+    if task in ('vision', 'robust'):  # robust models are vision models
         if not is_path: raise UsageError(f"{inp!r} does not exist; give an image file, a folder of images, or a CSV with a path column")
         if p.is_dir():
             files = sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_EXTS)
@@ -662,6 +662,7 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
 
 # %% ../nbs/09_train.ipynb #46b90b79
 WALK_TASKS = ('vision', 'tabular', 'graph', 'text')
+WALK_FULL_EXTRA = ('robust',)  # what `walk(full=True)` also runs, after WALK_TASKS, when no tasks are given (issue 16's chapters)
 
 def walk_candidates(task:str, # a task name
                    ) -> list[dict]:
@@ -681,7 +682,7 @@ def walk(tasks:list|None=None, # default: vision, tabular, graph, text
         ) -> pd.DataFrame:
     "Train each task on its embedded data with the setting chosen on the validation split; one results row per task."
     rows = []
-    for t in tasks or WALK_TASKS:
+    for t in tasks or (WALK_TASKS + WALK_FULL_EXTRA if full else WALK_TASKS):
         try: T = get_task(t)
         except TaskNotAvailable as e:
             rows.append(dict(task=t, dataset=None, model=None, metric=None, value=None, baseline=None, baseline_value=None,
