@@ -38,7 +38,7 @@ def test_no_gradient_masking(digits_model):
     learn, m, x, y = digits_model
     curve = robust_curve(m, x, y, epsilons=(0., 0.05, 0.1, 0.2, 0.5))
     c = curve.set_index('eps')
-    assert (c['fgsm'] >= c['pgd']).all(), curve
+    assert (c['fgsm'] >= c['pgd'] - 0.01).all() and (c['fgsm'] - c['pgd']).loc[0.1] > 0.05, curve  # up to an image or two of PGD's random start
     assert c.loc[0.5, 'pgd'] <= 0.05 and c.loc[0.5, 'fgsm'] < c.loc[0., 'fgsm'] - 0.5, curve
     m.train()  # left in training mode (dropout on): robust_accuracy evaluates in eval mode, and restores the mode
     assert robust_accuracy(m, x, y, 0.) == accuracy_on(m, x, y) and m.training
