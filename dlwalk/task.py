@@ -20,8 +20,7 @@ __all__ = ['TASK_NAMES', 'NO_STRATEGY', 'REPORT_KEYS', 'TaskNotAvailable', 'Task
 
 # %% ../nbs/02a_task.ipynb #007f54c8
 TASK_NAMES = ('vision', 'tabular', 'graph', 'text')  # built in: their modules register themselves when imported
-TASK_NAMES += ('ordinal',)  # issue 16: an ordered target on the tabular pipeline (dlwalk.ordinal)
-TASK_NAMES += ('uncertainty',)  # dlwalk.uncertainty: deep ensembles of a vision or tabular task, one model folder
+TASK_NAMES += ('ordinal', 'uncertainty', 'robust')  # the later chapters' tasks: dlwalk.ordinal (ordered targets), dlwalk.uncertainty (deep ensembles), dlwalk.robust (adversarial training)
 
 class TaskNotAvailable(LookupError):
     "The task is unknown, or its module is not installed here."

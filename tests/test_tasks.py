@@ -9,7 +9,7 @@ from conftest import protocol_task, cli_env
 def test_builtin_tasks_available():
     "All built-in tasks import and register (a broken module must fail here, not drop out of the command silently)."
     from dlwalk.task import TASK_NAMES, get_task, available_tasks
-    assert TASK_NAMES[:4] == ('vision', 'tabular', 'graph', 'text') and {'ordinal', 'uncertainty'} <= set(TASK_NAMES)
+    assert TASK_NAMES[:4] == ('vision', 'tabular', 'graph', 'text') and {'ordinal', 'uncertainty', 'robust'} <= set(TASK_NAMES)
     assert [get_task(t).name for t in TASK_NAMES] == list(TASK_NAMES)
     assert set(TASK_NAMES) <= set(available_tasks())
 
