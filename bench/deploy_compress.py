@@ -2,19 +2,20 @@
 1077 train, 360 valid, 360 test), with dlwalk.compress.
 
 The model being compressed (the "dense" model and the teacher) is dlwalk's CNN at width 32 (conv blocks of 32, 64, 128 filters),
-trained per seed on the whole training split with vision_train's digits defaults (10 epochs of one-cycle at lr 1e-2, batches of 64).
+trained per seed on the whole training split (8 epochs of one-cycle at lr 1e-2, batches of 64).
 
 run_kd(seeds, threads): a student CNN at width 4 (1/64 of the multiply-accumulates) with the labels of only 10% of the training images
 (stratified, drawn per seed), two ways, paired by seed:
-  - hard: trained on the 10% labelled images alone; lr and epochs chosen on the validation split (HARD_GRID);
+  - hard: trained on the 10% labelled images alone; lr chosen on the validation split (HARD_GRID), epochs too: each fit keeps the
+          epoch of lowest validation loss (dlwalk.task.BestEpoch) within its budget;
   - kd:   DistillCallback with the seed's teacher on every training image (the teacher's soft targets on all of them, hard labels
-          on the 10%); temperature T, alpha and epochs chosen on the validation split (KD_GRID).
+          on the 10%); temperature T and alpha chosen on the validation split (KD_GRID), epochs by BestEpoch as above.
   The test split is read once per chosen model. student_speedup = median teacher latency / median student latency on a batch of 256
   images (interleaved rounds, `compare_latency`), seed 0's models. Targets: kd_acc >= hard_acc + 0.03 (mean, paired); speedup >= 5.
 
-run_prune(seeds, threads): per seed, the dense model
-  - structured: prune_channels(0.5) (torch-pruning, L2 group magnitude, output layer kept), then fine-tuned; fine-tuning epochs
-    chosen on the validation split (FT_GRID);
+run_prune(seeds, threads): per seed (default 0, 1, 2: the first three dense models of run_kd), the dense model
+  - structured: prune_channels(0.5) (torch-pruning, L2 group magnitude, output layer kept), then fine-tuned; the fine-tuning lr
+    chosen on the validation split (FT_GRID), its epochs by BestEpoch;
   - unstructured: magnitude_prune(0.8) (global L1, torch.nn.utils.prune), fine-tuned with the masks on (same grid), made permanent.
   pruned_acc_drop = dense test accuracy - structured test accuracy (mean over seeds, paired); pruned_mac_ratio = dense MACs / pruned
   MACs (torch-pruning's counter); pruned_speedup and sparse_speedup = median dense latency / median latency (batch of 256, seed 0's
@@ -22,7 +23,7 @@ run_prune(seeds, threads): per seed, the dense model
   (dense kernels do not skip zeros).
 
 Each run_* returns a dict of JSON-ready figures plus 'table' (a printable string). `python bench/deploy_compress.py [--part kd|prune|all]
-[--seeds 0,1,2,3,4] [--threads 2]` prints the machine, the tables and one JSON line of the figures."""
+[--seeds 0,1,2] [--threads 2]` (default seeds: 0-4 for kd, 0-2 for prune) prints the machine, the tables and one JSON line of the figures."""
 import argparse, copy, functools, json, os, sys, time
 import numpy as np
 import pandas as pd
@@ -30,15 +31,15 @@ import torch
 from dlwalk.core import seed_everything, device_report
 from dlwalk.data import get_digits, dataset_split
 from dlwalk.vision import array_dls, image_learner, vision_predict
-from dlwalk.task import choose_on_valid, spread, paired_diff, score_predictions
+from dlwalk.task import choose_on_valid, spread, paired_diff, score_predictions, BestEpoch
 from dlwalk.compress import (DistillCallback, keep_labels, count_macs, compare_latency, magnitude_prune, make_permanent, sparsity,
                              prune_channels)
 
 SIZE, DENSE_WIDTH, STUDENT_WIDTH, LABEL_SHARE = 16, 32, 4, 0.10
-DENSE_FIT = dict(epochs=10, lr=1e-2, bs=64)
-HARD_GRID = [dict(lr=lr, epochs=e) for lr in (3e-3, 1e-2) for e in (20, 40)]
-KD_GRID = [dict(T=T, alpha=a, epochs=e) for T in (2., 4.) for a in (0.5, 0.9) for e in (5, 10)]
-FT_GRID = [dict(lr=3e-3, epochs=3), dict(lr=3e-3, epochs=6)]
+DENSE_FIT = dict(epochs=8, lr=1e-2, bs=64)
+HARD_GRID = [dict(lr=lr, epochs=40) for lr in (3e-3, 1e-2)]  # epochs: at most; BestEpoch keeps the best on valid loss
+KD_GRID = [dict(T=T, alpha=a, epochs=8) for T in (2., 4.) for a in (0.5, 0.9)]
+FT_GRID = [dict(lr=lr, epochs=5) for lr in (1e-3, 3e-3)]
 CHANNELS, SPARSITY = 0.5, 0.8
 LATENCY_BS, LATENCY_ROUNDS = 256, 30
 
@@ -88,20 +89,25 @@ def run_kd(seeds=(0, 1, 2, 3, 4), # one student pair per seed (its teacher, labe
                 seed_everything(seed)
                 d = array_dls(X, Y, SPLIT.train[lab], SPLIT.valid, size=SIZE, bs=16, stats=stats)
                 l = image_learner(d, 'cnn', width=STUDENT_WIDTH, progress=False)
-                with l.no_logging(): l.fit_one_cycle(epochs, lr)
+                best = BestEpoch()
+                with l.no_logging(): l.fit_one_cycle(epochs, lr, cbs=best)
+                l.chosen_epochs = best.best_at + 1
                 return l
             def fit_kd(T, alpha, epochs):
                 seed_everything(seed)
                 d = array_dls(X, Y, SPLIT.train, SPLIT.valid, size=SIZE, bs=64, stats=stats)
                 keep_labels(d, lab)
                 l = image_learner(d, 'cnn', width=STUDENT_WIDTH, progress=False)
-                with l.no_logging(): l.fit_one_cycle(epochs, 1e-2, cbs=DistillCallback(teacher, T=T, alpha=alpha))
+                best = BestEpoch()
+                with l.no_logging(): l.fit_one_cycle(epochs, 1e-2, cbs=[DistillCallback(teacher, T=T, alpha=alpha), best])
+                l.chosen_epochs = best.best_at + 1
                 return l
             valid = lambda l: _acc(l, SPLIT.valid)
             ch_h, ch_k = choose_on_valid(HARD_GRID, fit_hard, valid), choose_on_valid(KD_GRID, fit_kd, valid)
             per.append(dict(seed=seed, n_labelled=len(lab), teacher=_acc(teacher, SPLIT.test), hard=_acc(ch_h.result, SPLIT.test),
                             kd=_acc(ch_k.result, SPLIT.test), hard_valid=float(ch_h.table.valid[ch_h.index]),
-                            kd_valid=float(ch_k.table.valid[ch_k.index]), hard_setting=_setting(ch_h.best), kd_setting=_setting(ch_k.best)))
+                            kd_valid=float(ch_k.table.valid[ch_k.index]), hard_setting=_setting(dict(ch_h.best, epochs=ch_h.result.chosen_epochs)),
+                            kd_setting=_setting(dict(ch_k.best, epochs=ch_k.result.chosen_epochs))))
             if seed == seeds[0]: keep = dict(teacher=teacher, student=ch_k.result)
             print(f"  kd seed {seed}: hard {per[-1]['hard']:.4f} ({per[-1]['hard_setting']}), kd {per[-1]['kd']:.4f} ({per[-1]['kd_setting']})",
                   file=sys.stderr, flush=True)
@@ -134,7 +140,7 @@ def run_kd(seeds=(0, 1, 2, 3, 4), # one student pair per seed (its teacher, labe
         return res
     finally: torch.set_num_threads(prev)
 
-def run_prune(seeds=(0, 1, 2, 3, 4), # one dense model per seed, pruned both ways
+def run_prune(seeds=(0, 1, 2), # one dense model per seed, pruned both ways
               threads:int=2, # torch CPU threads for training and timing
              ) -> dict:
     "Structured (channels) and unstructured (magnitude) pruning of the dense CNN, fine-tuned; accuracy, MACs, sparsity and latency."
@@ -145,22 +151,26 @@ def run_prune(seeds=(0, 1, 2, 3, 4), # one dense model per seed, pruned both way
         xb = torch.randn(LATENCY_BS, 1, SIZE, SIZE)
         for seed in seeds:
             dense = _dense(seed)
+            def fine_tune(l, lr, epochs):
+                seed_everything(seed)
+                best = BestEpoch()
+                with l.no_logging(): l.fit_one_cycle(epochs, lr, cbs=best)
+                l.chosen_epochs = best.best_at + 1
+                return l
             def fit_struct(lr, epochs):
                 l = copy.deepcopy(dense); prune_channels(l, CHANNELS)
-                seed_everything(seed)
-                with l.no_logging(): l.fit_one_cycle(epochs, lr)
-                return l
+                return fine_tune(l, lr, epochs)
             def fit_sparse(lr, epochs):
                 l = copy.deepcopy(dense); magnitude_prune(l, SPARSITY)
-                seed_everything(seed)
-                with l.no_logging(): l.fit_one_cycle(epochs, lr)
+                fine_tune(l, lr, epochs)  # BestEpoch restores a state dict with the masks on: still pruned
                 make_permanent(l)
                 return l
             cut = copy.deepcopy(dense); prune_channels(cut, CHANNELS)
             valid = lambda l: _acc(l, SPLIT.valid)
             ch_s, ch_u = choose_on_valid(FT_GRID, fit_struct, valid), choose_on_valid(FT_GRID, fit_sparse, valid)
             per.append(dict(seed=seed, dense=_acc(dense, SPLIT.test), cut=_acc(cut, SPLIT.test), struct=_acc(ch_s.result, SPLIT.test),
-                            sparse=_acc(ch_u.result, SPLIT.test), struct_setting=_setting(ch_s.best), sparse_setting=_setting(ch_u.best),
+                            sparse=_acc(ch_u.result, SPLIT.test), struct_setting=_setting(dict(ch_s.best, epochs=ch_s.result.chosen_epochs)),
+                            sparse_setting=_setting(dict(ch_u.best, epochs=ch_u.result.chosen_epochs)),
                             sparsity=sparsity(ch_u.result)))
             if seed == seeds[0]: keep = dict(dense=dense, struct=ch_s.result, sparse=ch_u.result)
             print(f"  prune seed {seed}: dense {per[-1]['dense']:.4f}, channels {per[-1]['struct']:.4f} ({per[-1]['struct_setting']}), "
@@ -200,17 +210,17 @@ def run_prune(seeds=(0, 1, 2, 3, 4), # one dense model per seed, pruned both way
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--part', default='all', choices=['kd', 'prune', 'all'])
-    p.add_argument('--seeds', default='0,1,2,3,4')
+    p.add_argument('--seeds', default=None, help='comma-separated; default: 0-4 for kd, 0-2 for prune')
     p.add_argument('--threads', type=int, default=2)
     a = p.parse_args()
-    seeds = tuple(int(s) for s in a.seeds.split(','))
+    seeds = tuple(int(s) for s in a.seeds.split(',')) if a.seeds else None
     rep = device_report()
     print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, torch {rep['torch_version']}; "
           f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     out = {}
     for part, fn in (('kd', run_kd), ('prune', run_prune)):
         if a.part in (part, 'all'):
-            r = fn(seeds, a.threads)
+            r = fn(seeds, a.threads) if seeds else fn(threads=a.threads)
             print(f"\n## {part}\n{r.pop('table')}", flush=True)
             out.update(r)
     print(json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in out.items()}))
