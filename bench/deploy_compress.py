@@ -2,7 +2,7 @@
 1077 train, 360 valid, 360 test), with dlwalk.compress.
 
 The model being compressed (the "dense" model and the teacher) is dlwalk's CNN at width 32 (conv blocks of 32, 64, 128 filters),
-trained per seed on the whole training split (8 epochs of one-cycle at lr 1e-2, batches of 64).
+trained per seed on the whole training split (5 epochs of one-cycle at lr 1e-2, batches of 64).
 
 run_kd(seeds, threads): a student CNN at width 4 (1/64 of the multiply-accumulates) with the labels of only 10% of the training images
 (stratified, drawn per seed), two ways, paired by seed:
@@ -36,10 +36,12 @@ from dlwalk.compress import (DistillCallback, keep_labels, count_macs, compare_l
                              prune_channels)
 
 SIZE, DENSE_WIDTH, STUDENT_WIDTH, LABEL_SHARE = 16, 32, 4, 0.10
-DENSE_FIT = dict(epochs=8, lr=1e-2, bs=64)
-HARD_GRID = [dict(lr=lr, epochs=40) for lr in (3e-3, 1e-2)]  # epochs: at most; BestEpoch keeps the best on valid loss
-KD_GRID = [dict(T=T, alpha=a, epochs=8) for T in (2., 4.) for a in (0.5, 0.9)]
-FT_GRID = [dict(lr=lr, epochs=5) for lr in (1e-3, 3e-3)]
+# Sized for a shared 2-core machine (a full run in about half an hour under load): small grids, each fit's epochs chosen on
+# valid loss by BestEpoch within its budget.
+DENSE_FIT = dict(epochs=5, lr=1e-2, bs=64)
+HARD_GRID = [dict(lr=lr, epochs=25) for lr in (3e-3, 1e-2)]  # epochs: at most
+KD_GRID = [dict(T=2., alpha=0.5, epochs=5), dict(T=4., alpha=0.9, epochs=5)]
+FT_GRID = [dict(lr=lr, epochs=3) for lr in (1e-3, 3e-3)]
 CHANNELS, SPARSITY = 0.5, 0.8
 LATENCY_BS, LATENCY_ROUNDS = 256, 30
 
