@@ -11,9 +11,9 @@ from .core import InputError, to_plain, atomic_write, unwrap_model
 from .task import get_task
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'RECIPE', 'PICKLE_SUFFIXES', 'ModelFileError',
-           'NotAModelError', 'UnsafeModelError', 'IncompatibleModelError', 'save_model', 'find_pickles',
-           'read_model_info', 'load_model', 'set_temperature']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'RECIPE', 'PICKLE_SUFFIXES', 'SIZE_ATTRS',
+           'ModelFileError', 'NotAModelError', 'UnsafeModelError', 'IncompatibleModelError', 'save_model',
+           'find_pickles', 'read_model_info', 'load_model', 'layer_sizes', 'resize_layers', 'set_temperature']
 
 # %% ../nbs/08_export.ipynb #cf3c49b1
 FORMAT, FORMAT_VERSION = 'dlwalk-model', 1
@@ -139,15 +139,56 @@ def load_model(path:str|Path, # a model folder (or a `dlwalk train` output folde
     meta = read_model_info(path)
     task = get_task(meta['task'])
     learn = task.from_recipe(meta['recipe'], device=device)
+    if meta['recipe'].get('layer_sizes'): resize_layers(unwrap_model(learn.model), meta['recipe']['layer_sizes'])  # shrunk (pruned) layers
     try: safetensors.torch.load_model(unwrap_model(learn.model), str(Path(meta['path']) / WEIGHTS), strict=True, device='cpu')
     except (RuntimeError, ValueError) as e:
         msg = str(e).splitlines()[0][:300]
-        raise ModelFileError(f"the weights in {meta['path']!r} do not fit the {meta['task']} architecture its recipe describes ({msg})") from None
+        raise ModelFileError(f"the weights in {meta['path']!r} do not fit the {meta['task']} architecture its recipe describes ({msg}); "
+                             "a model whose layers were shrunk (channel pruning) needs their sizes in the recipe: save it with "
+                             "recipe=dlwalk.compress.pruned_recipe(learn)") from None
     if meta['recipe'].get('temperature') is not None: set_temperature(learn, meta['recipe']['temperature'])
     if device is not None: learn.model.to(device)
     learn.model.eval()
     learn.dlwalk_info = meta
     return learn
+
+# %% ../nbs/08_export.ipynb #6252c168
+SIZE_ATTRS = ('in_channels', 'out_channels', 'in_features', 'out_features', 'num_features', 'normalized_shape',
+              'num_embeddings', 'embedding_dim', 'groups', 'num_groups', 'num_channels')  # what layers keep their sizes in
+
+def layer_sizes(model, # an `nn.Module`
+               ) -> dict:
+    "`{module name: {'attrs': size attributes, 'shapes': parameter and buffer shapes}}` for every module with size attributes (`SIZE_ATTRS`)."
+    out = {}
+    for name, m in model.named_modules():
+        attrs = {a: getattr(m, a) for a in SIZE_ATTRS if isinstance(getattr(m, a, None), (int, tuple, list)) and not isinstance(getattr(m, a), bool)}
+        if not attrs: continue
+        tensors = [*m._parameters.items(), *m._buffers.items()]
+        out[name] = dict(attrs=to_plain({a: list(v) if isinstance(v, tuple) else v for a, v in attrs.items()}),
+                         shapes={k: list(v.shape) for k, v in tensors if v is not None})
+    return out
+
+def resize_layers(model, # an `nn.Module` as the recipe builds it
+                  sizes:dict, # `layer_sizes` of the shrunk model (or only its changed layers)
+                 ):
+    "Give the named modules of `model` the recorded size attributes and fresh (uninitialised) tensors of the recorded shapes, in place; returns `model`."
+    import torch
+    mods = dict(model.named_modules())
+    missing = [n for n in sizes if n not in mods]
+    if missing: raise ModelFileError(f"the recipe's layer_sizes name layers the architecture does not have: {missing[:5]}")
+    for name, d in sizes.items():
+        m = mods[name]
+        for a, v in d.get('attrs', {}).items():
+            if not hasattr(m, a): raise ModelFileError(f"layer {name!r} ({type(m).__name__}) has no size attribute {a!r}")
+            setattr(m, a, tuple(v) if isinstance(getattr(m, a), tuple) else v)
+        for k, shape in d.get('shapes', {}).items():
+            store = m._parameters if m._parameters.get(k) is not None else m._buffers if m._buffers.get(k) is not None else None
+            if store is None: raise ModelFileError(f"layer {name!r} ({type(m).__name__}) has no tensor {k!r}")
+            old = store[k]
+            if list(old.shape) == list(shape): continue
+            new = torch.empty(shape, dtype=old.dtype, device=old.device)
+            store[k] = torch.nn.Parameter(new, requires_grad=old.requires_grad) if store is m._parameters else new
+    return model
 
 # %% ../nbs/08_export.ipynb #fb0a752c
 def set_temperature(learn, # a classifier `Learner` whose model outputs one logit per class
