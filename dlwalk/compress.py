@@ -27,7 +27,7 @@ def soft_target_loss(student_logits:torch.Tensor, # (n, classes) raw outputs of 
                      teacher_logits:torch.Tensor, # (n, classes) raw outputs of the teacher
                      T:float=4., # the temperature both softmaxes are taken at
                     ) -> torch.Tensor:
-    "$T^2 \\cdot \\mathrm{KL}(\\mathrm{softmax}(t/T) \\| \\mathrm{softmax}(s/T))$, averaged over the batch (Hinton et al., 2015)."
+    "Soft-target loss (Hinton et al., 2015): T squared times KL(softmax(teacher/T) || softmax(student/T)), averaged over the batch."
     log_p = F.log_softmax(student_logits.float() / T, -1)
     q = F.softmax(teacher_logits.float() / T, -1)
     return F.kl_div(log_p, q, reduction='batchmean') * T * T
