@@ -10,8 +10,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['ONNX_META_KEY', 'TOKENIZER_KEY', 'ONNX_FORMAT', 'ONNX_FORMAT_VERSION', 'EXPORT_EXTRA', 'IMAGE_EXTS', 'OnnxRunError',
-           'file_sha256', 'softmax', 'proba_table', 'tabular_arrays', 'image_batch', 'text_ids', 'OnnxModel',
-           'read_onnx_items', 'onnx_predict']
+           'file_sha256', 'softmax', 'proba_table', 'tabular_arrays', 'bilinear_resize', 'image_batch', 'text_ids',
+           'OnnxModel', 'read_onnx_items', 'onnx_predict']
 
 # %% ../nbs/15a_onnxrun.ipynb #591fec37
 ONNX_META_KEY, TOKENIZER_KEY = 'dlwalk', 'dlwalk_tokenizer'  # the ONNX metadata entries: the recipe (JSON) and a text model's tokenizer.json
@@ -85,7 +85,7 @@ def tabular_arrays(recipe:dict, # a tabular model's recipe (`dlwalk.tabular.tabu
     return codes, cont.astype(np.float32)
 
 # %% ../nbs/15a_onnxrun.ipynb #924bb5db
-def _torch_bilinear(a:np.ndarray, size:int) -> np.ndarray:
+def bilinear_resize(a:np.ndarray, size:int) -> np.ndarray:
     "Resize `(h, w, c)` to `size` x `size` like `torch.nn.functional.interpolate(mode='bilinear', align_corners=False)`."
     def idx(n_in, n_out):
         src = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0)
@@ -112,8 +112,8 @@ def image_batch(recipe:dict, # a vision model's recipe (`dlwalk.vision.vision_re
         a = np.asarray(im, dtype=np.float32).reshape(im.height, im.width, -1) / 255.
         if recipe['source'] == 'files' and a.shape[:2] != (size, size):  # fastai's Resize on a PIL image
             a = np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32).reshape(size, size, -1) / 255.
-        if recipe['source'] == 'arrays' and recipe.get('resized_from'): a = _torch_bilinear(a, recipe['resized_from'])
-        out.append(_torch_bilinear(a, size).transpose(2, 0, 1))
+        if recipe['source'] == 'arrays' and recipe.get('resized_from'): a = bilinear_resize(a, recipe['resized_from'])
+        out.append(bilinear_resize(a, size).transpose(2, 0, 1))
     x = np.stack(out).astype(np.float32)
     return ((x - np.asarray(recipe['mean'], np.float32)[:, None, None]) / np.asarray(recipe['std'], np.float32)[:, None, None]).astype(np.float32)
 
