@@ -428,6 +428,8 @@ def _load(data, target):
     if data is None: data = 'breast_cancer'
     if isinstance(data, str) and data in DATASETS and not Path(data).exists():
         info = DATASETS[data]
+        if any(w in info.task.lower() for w in ('image', 'text', 'graph', 'node')):  # e.g. imagenet_photos is a table of image paths
+            raise InputError(f"dataset {data!r} is {info.task}, not a table; the tabular task takes tables (e.g. breast_cancer, cars, fair, seattle_weather)")
         df = get_dataset(data)
         if not isinstance(df, pd.DataFrame): raise InputError(f"dataset {data!r} is not a table; the tabular task takes tables (e.g. breast_cancer, cars, fair, seattle_weather)")
         return df, target or info.target, dataset_split(data), data

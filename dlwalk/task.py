@@ -160,16 +160,24 @@ def fit_budget(n_train:int, # training items (images, rows)
                   patience=int(patience or max(3, e // 4)), given=given)
 
 class _SkipResumed:
-    "Mixin: ignore an epoch that recorded no values (an epoch skipped when a run resumes from a checkpoint)."
+    "Mixin: ignore an epoch that recorded no values (an epoch skipped when a run resumes from a checkpoint); keep state across a resume."
+    ckpt_attrs:tuple = ()  # what a checkpoint keeps of the callback (`ckpt_state`)
     def _new_epoch(self) -> bool:
         n = len(self.recorder.values)
         if n <= self.n_seen: return False
         self.n_seen = n
         return True
+    def ckpt_state(self) -> dict:
+        "The state a checkpoint keeps (`dlwalk.train.CheckpointCallback` saves it after every epoch), so a resumed run goes on as if it had never stopped."
+        return {a: getattr(self, a) for a in self.ckpt_attrs}
+    def ckpt_load(self, state:dict): # `ckpt_state`'s dict, read back from a checkpoint
+        "Continue from a checkpoint's `ckpt_state`."
+        for a in self.ckpt_attrs: setattr(self, a, state[a])
 
 class BestEpoch(_SkipResumed, TrackerCallback):
     "Keep, in memory, the weights of the epoch with the best `monitor` (default: lowest validation loss) and load them back after fit."
     order = TrackerCallback.order + 1  # as fastai's SaveModelCallback: before EarlyStop, which may end the fit
+    ckpt_attrs = ('best', 'best_at', 'epochs_run', 'state')  # the best value, its epoch and its weights survive a resume
     def before_fit(self):
         super().before_fit()
         self.state, self.best_at, self.n_seen, self.epochs_run = None, None, len(self.recorder.values), 0  # `best_at`: the callback itself is `learn.best_epoch`
@@ -190,6 +198,7 @@ class EarlyStop(_SkipResumed, EarlyStoppingCallback):
                  min_epochs:int=0, # epochs run before stopping is considered
                  **kwargs): # other arguments of `EarlyStoppingCallback` (`comp`, `min_delta`)
         super().__init__(monitor=monitor, patience=patience, **kwargs); self.min_epochs = min_epochs
+    ckpt_attrs = ('best', 'wait', 'epochs_run')  # the patience already used survives a resume
     def before_fit(self):
         super().before_fit()
         self.n_seen, self.stopped, self.epochs_run = len(self.recorder.values), False, 0

@@ -77,10 +77,11 @@ def _rng_state(learn=None):
 def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.safetensors`
                     learn, # the learner being trained
                     meta:dict, # JSON facts: epoch, fit number, metrics so far...
+                    tensors:dict|None=None, # more tensors that `meta` refers to (as `_split` makes them), e.g. a callback's best weights
                    ) -> Path:
     "Write model, optimiser and RNG state of `learn` plus `meta` to one safetensors file, atomically."
     import safetensors.torch
-    tensors = {f'model.{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(learn.model).state_dict().items()}
+    tensors = dict(tensors or {}, **{f'model.{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(learn.model).state_dict().items()})
     meta = dict(meta, format=CKPT_FORMAT, dlwalk_version=__version__)
     if learn.opt is not None: meta['opt'] = _split(learn.opt.state_dict(), 'opt', tensors)
     t, meta['rng'] = _rng_state(learn); tensors.update(t)
@@ -128,20 +129,39 @@ def _val(v):
     if isinstance(v, (np.generic, torch.Tensor)): v = v.item()
     return v
 
+def _stateful(learn) -> dict:
+    "The learner's callbacks that keep state across epochs (a `ckpt_state` method, as `dlwalk.task.BestEpoch` and `EarlyStop` have), by position and name."
+    cbs = [c for c in learn.cbs if callable(getattr(type(c), 'ckpt_state', None))]
+    return {f'{i}.{type(c).__name__}': c for i, c in enumerate(cbs)}
+
+class _SaveCheckpoint(Callback):
+    "The part of `CheckpointCallback` that writes the file, once the epoch's every callback has run."
+    order = 75  # after the callbacks whose state the checkpoint keeps (BestEpoch 61, EarlyStop 63) and those that change the weights at an epoch's end
+    def __init__(self, ck): self.ck = ck
+    def after_epoch(self):
+        ck = self.ck
+        if not (ck.run and ck.save) or self.epoch <= ck.skip_to: return
+        tensors = {}
+        cbs = _split({k: c.ckpt_state() for k, c in _stateful(self.learn).items()}, 'cbs', tensors)
+        save_checkpoint(ck.path, self.learn, dict(ck.info, fit_no=ck.fit_no, epoch=self.epoch, n_epoch=self.n_epoch,
+                                                   train_iter=self.train_iter, rows=ck.rows, cbs=cbs), tensors)
+
 class CheckpointCallback(Callback):
-    "Save model, optimiser, schedule position and RNG states after each epoch; resume from a checkpoint."
+    "Save model, optimiser, schedule position, RNG states and the state of callbacks such as `BestEpoch` after each epoch; resume from a checkpoint."
     order = 51  # after the Recorder (50) has the epoch's row, before the loggers (55-60) and callbacks that read it (e.g. KeepBest)
     def __init__(self, path:str|Path, # the checkpoint file
                  resume:tuple|None=None, # `(meta, tensors)` from `load_checkpoint`, to continue a run
                  save:bool=True, # write checkpoints (False on the non-zero ranks of a distributed run)
                  info:dict|None=None): # JSON facts stored in every checkpoint (task, arguments)
         self.path, self.resume, self.save, self.info = Path(path), resume, save, info or {}
-        self.fit_no, self.skip_to = -1, -1
+        self.fit_no, self.skip_to, self.cb_states = -1, -1, None
         self.rows = list(resume[0].get('rows', [])) if resume else []
+        self.saver = _SaveCheckpoint(self)
 
     def before_fit(self):
         self.run = not hasattr(self.learn, 'lr_finder') and not hasattr(self, 'gather_preds')
         if not self.run: return
+        if self.saver not in self.learn.cbs: self.learn.add_cb(self.saver)
         self.fit_no += 1; self.skip_to = -1
         if self.resume is None: return
         meta, tensors = self.resume
@@ -149,7 +169,7 @@ class CheckpointCallback(Callback):
         if self.fit_no == meta['fit_no']:
             restore_checkpoint(self.learn, meta, tensors)
             self.skip_to, self.learn.train_iter = meta['epoch'], meta['train_iter']
-            self.wrap = True
+            self.wrap, self.cb_states = True, _join(meta.get('cbs') or {}, tensors)
 
     def _logger(self, log):
         if self.epoch > self.skip_to: self.old_logger(log)
@@ -157,6 +177,10 @@ class CheckpointCallback(Callback):
     def before_epoch(self):
         if getattr(self, 'wrap', False):  # every before_fit has run: wrap the final logger (CSV, progress) to drop skipped epochs
             self.old_logger, self.learn.logger, self.wrap = self.learn.logger, self._logger, False
+        if self.cb_states is not None:  # every before_fit has reset its callback: now give back the state they had
+            for k, c in _stateful(self.learn).items():
+                if k in self.cb_states: c.ckpt_load(self.cb_states[k])
+            self.cb_states = None
         if self.epoch <= self.skip_to:
             pb = getattr(self.learn, 'progress', None)  # fastai's bar runs after us: move it past the skipped epoch
             if getattr(pb, 'mbar', None) is not None: pb.mbar.update(self.epoch)
@@ -168,9 +192,6 @@ class CheckpointCallback(Callback):
         row = {k: _val(v) for k, v in zip(self.recorder.metric_names, self.recorder.log)}
         row['epoch'] = len(self.rows)
         self.rows.append(row)
-        if self.save:
-            save_checkpoint(self.path, self.learn, dict(self.info, fit_no=self.fit_no, epoch=self.epoch, n_epoch=self.n_epoch,
-                                                         train_iter=self.train_iter, rows=self.rows))
 
 # %% ../nbs/09_train.ipynb #06dbb526
 def _fmt(v):
