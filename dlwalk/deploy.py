@@ -224,6 +224,7 @@ def export_file(learn, # a learner
             diff = onnx_max_abs_diff(spec.module, tmp, spec.inputs)
         else:
             ep = trace(spec)
+            ep.example_inputs = None  # torch would store them with torch.save (a pickle): dlwalk's .pt2 holds only the graph and raw tensors
             torch.export.save(ep, str(tmp))
             with torch.no_grad(): diff = float((torch.export.load(str(tmp)).module()(*spec.inputs) - spec.module(*spec.inputs)).abs().max())
             facts = dict(torch_version=torch.__version__.split('+')[0])

@@ -80,7 +80,15 @@ def _looks_pickled(p:Path) -> str|None:
     if head == b'PK\x03\x04':
         try:
             with zipfile.ZipFile(p) as z:
-                if any(n.endswith('.pkl') for n in z.namelist()): return "it is a torch.save archive holding a pickle"
+                names = z.namelist()
+                if any(n.endswith('.pkl') for n in names): return "it is a torch.save archive holding a pickle"
+                if any('/data/sample_inputs/' in n and z.getinfo(n).file_size for n in names):  # torch.export (.pt2) saves them with torch.save
+                    return "it is a torch.export archive holding torch.save'd sample inputs"
+                for n in names:
+                    if '/data/' in n and n.endswith('_config.json'):
+                        try: cfg = json.loads(z.read(n)).get('config', {})
+                        except (ValueError, AttributeError): continue
+                        if any(isinstance(v, dict) and v.get('use_pickle') for v in cfg.values()): return "it is a torch.export archive holding pickled tensors"
         except zipfile.BadZipFile: pass
     return None
 
