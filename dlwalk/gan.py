@@ -131,7 +131,8 @@ class GANSampleGrid(Callback):
         self.grids.append(image_grid(imgs, self.nrow))
         if self.path is not None: save_grid(imgs, self.path / f'epoch_{self.epoch:03d}.png', self.nrow)
     def show(self, epochs=None, # the epochs to show; None: up to 4 spread over the run
-             figsize=(12, 4)):
+             figsize=(12, 4), # matplotlib figure size
+            ):
         "Show the grids of some epochs side by side."
         import matplotlib.pyplot as plt
         n = len(self.grids)
