@@ -92,6 +92,7 @@ def run_gan(seeds=(0, 1, 2), smoke:bool=False):
                gan_minus_pca_fd=pd_['mean'] if pd_ else gan_fd - pca_fd, gan_minus_pca_fd_se=pd_['se'] if pd_ else float('nan'),
                gan_beats_pca_seeds=sum(a < b for a, b in zip(col('gan_fd'), col('pca_gauss_fd'))),
                gan_coverage_ok=all(col('coverage_ok')), gan_memorisation_ok=all(col('memorisation_ok')),
+               coverage_ok=all(col('coverage_ok')), memorisation_ok=all(col('memorisation_ok')),  # the keys (bench/generative.py ANDs them over parts)
                gan_max_min_ratio=max(col('max_min_ratio')), gan_flags=sum(len(f) for f in col('flags')),
                gan_nan_stops=sum(r['nan_stop'] is not None for r in rows), gan_lr=lr, gan_epochs=epochs, gan_seeds=list(seeds),
                gan_n_samples=n, gan_train_s=float(np.mean(col('train_s'))), smoke=smoke)
