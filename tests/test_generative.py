@@ -91,3 +91,13 @@ def test_bad_data(call, tmp_path, image_folder):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     r = call('train', 'vision', '--latent', 4, '--out', tmp_path / 'o2')
     assert r.returncode == 2 and '--latent' in r.stderr
+
+@pytest.mark.slow
+def test_train_vae_embedded(cli, tmp_path):
+    "No --data: the embedded mnist_5k digits; the report has the PCA baseline and the sample scores (a Frechet distance, not FID)."
+    out = tmp_path / 'vae'
+    r = cli('train', 'vae', '--epochs', 2, '--out', out, '--seed', 0)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((out / 'metrics.json').read_text())
+    assert m['dataset'] == 'mnist_5k' and m['n_train'] == 3000 and m['baseline'] == 'PCA 16 components'
+    assert m['samples_floor_fd'] < m['samples_fd'] and 'not FID' in m['samples_space']
