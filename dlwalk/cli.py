@@ -9,7 +9,8 @@ from fastcore.script import call_parse, anno_parser, Param
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMMANDS', 'WALK_JSON_KEYS', 'CLIError', 'command', 'info', 'basics', 'train', 'predict', 'walk', 'export', 'main']
+__all__ = ['COMMANDS', 'WALK_JSON_KEYS', 'CLIError', 'command', 'info', 'basics', 'train', 'predict', 'walk', 'export', 'sample',
+           'main']
 
 # %% ../nbs/10_cli.ipynb #f660f15d
 class CLIError(Exception):
@@ -87,6 +88,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           wandb:bool=False, # also log to Weights & Biases (offline unless WANDB_MODE says otherwise)
           calibrate:bool=False, # classifiers: fit a temperature on the validation split and keep it in the model (dlwalk.uncertainty)
           ensemble:int=None, # vision, tabular: train this many seeds into one model folder, a deep ensemble with its temperature (dlwalk.uncertainty)
+          latent:int=None, # vae: latent dimensions, a whole number >= 1 (default 16)
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
@@ -103,6 +105,10 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
         if task not in ('vision', 'tabular'): raise CLIError(f"--ensemble is for vision and tabular models, not {task}; leave it out")
         if ensemble < 2: raise CLIError(f"--ensemble needs at least 2 members, got {ensemble}")
         task, extra = 'uncertainty', dict(extra, base=task, members=ensemble)
+    if latent is not None:  # dlwalk.generative's vae task
+        if task != 'vae': raise CLIError(f"--latent is the latent size of 'dlwalk train vae'; {task or 'a resumed run'} takes no --latent")
+        if latent < 1: raise CLIError(f"--latent must be a whole number >= 1 (the VAE's latent dimensions), got {latent}; e.g. --latent 16")
+        extra['latent'] = latent
     if ordinal: task = 'ordinal'
     try: return _train(task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
                        imbalanced=imbalanced, out=out, overwrite=overwrite, resume=resume, tensorboard=tensorboard, wandb=wandb,
@@ -174,6 +180,30 @@ def export(model:str, # a model folder: the --out folder of 'dlwalk train' or it
     extra = f", opset {info['opset']}" if info.get('opset') else ''
     print(f"wrote {path} ({info['bytes'] / 1e6:.2f} MB{extra}, sha256 {info['sha256'][:12]}..., max abs diff from the float torch model on a check batch {info['check_max_abs_diff']:.1e})")
     return path
+
+# %% ../nbs/10_cli.ipynb #d5598d5e
+@command
+def sample(model:str, # a generative model folder: the --out folder of 'dlwalk train vae' or its model/ sub-folder
+           n:int=64, # images to draw
+           out:str='samples.png', # the PNG file to write
+           seed:int=0, # seed of the draws: same seed, same images
+           nrow:int=8, # images per row of the grid
+           overwrite:bool=False, # replace an existing --out file
+          ):
+    "Draw new images from a saved generative model (dlwalk train vae) and write them as one PNG grid."
+    from pathlib import Path
+    if n < 1: raise CLIError(f"--n must be a whole number >= 1, got {n}")
+    if nrow < 1: raise CLIError(f"--nrow must be a whole number >= 1, got {nrow}")
+    p = Path(out).expanduser()
+    if p.suffix.lower() != '.png': raise CLIError(f"--out {out!r} must be a .png file name, e.g. grid.png")
+    if p.exists() and not overwrite: raise CLIError(f"--out {out!r} exists; choose a new file name, or pass --overwrite to replace it")
+    errs = _user_errors()
+    from dlwalk.export import load_model
+    from dlwalk.generative import sample_images, save_grid
+    try: save_grid(sample_images(load_model(model), n, seed), p, nrow)
+    except errs as e: raise CLIError(_one_line(e)) from None
+    print(f"wrote {n} samples from {model} to {out} (seed {seed})")
+    return p
 
 # %% ../nbs/10_cli.ipynb #765ddc94
 def _usage():

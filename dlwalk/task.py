@@ -13,14 +13,16 @@ from . import __version__
 from .core import InputError, seed_everything, to_plain, unwrap_model
 
 # %% auto #0
-__all__ = ['TASK_NAMES', 'NO_STRATEGY', 'REPORT_KEYS', 'TaskNotAvailable', 'Task', 'register_task', 'get_task', 'available_tasks',
-           'check_train_args', 'resolve_lr', 'Budget', 'fit_budget', 'BestEpoch', 'EarlyStop', 'Timer', 'dataset_name',
-           'decide', 'proba_frame', 'score_predictions', 'make_report', 'Choice', 'choose_on_valid', 'spread',
-           'paired_diff']
+__all__ = ['TASK_NAMES', 'TASK_MODULES', 'NO_STRATEGY', 'REPORT_KEYS', 'TaskNotAvailable', 'Task', 'register_task', 'get_task',
+           'available_tasks', 'check_train_args', 'resolve_lr', 'Budget', 'fit_budget', 'BestEpoch', 'EarlyStop',
+           'Timer', 'dataset_name', 'decide', 'proba_frame', 'score_predictions', 'make_report', 'Choice',
+           'choose_on_valid', 'spread', 'paired_diff']
 
 # %% ../nbs/02a_task.ipynb #007f54c8
 TASK_NAMES = ('vision', 'tabular', 'graph', 'text')  # built in: their modules register themselves when imported
 TASK_NAMES += ('ordinal', 'uncertainty', 'robust')  # the later chapters' tasks: dlwalk.ordinal (ordered targets), dlwalk.uncertainty (deep ensembles), dlwalk.robust (adversarial training)
+TASK_NAMES += ('vae',)  # the generative chapter's task: a variational autoencoder of images ('dlwalk sample' draws from it), registered by dlwalk.generative
+TASK_MODULES = {'vae': 'generative'}  # tasks whose module is not dlwalk.<name>
 
 class TaskNotAvailable(LookupError):
     "The task is unknown, or its module is not installed here."
@@ -54,10 +56,11 @@ def get_task(name:str, # vision, tabular, graph, text, or a registered task
             ) -> Task:
     "The registered `Task` called `name`; a built-in task's module is imported (and registers itself) on first use."
     if name not in _TASKS and name in TASK_NAMES:
-        try: importlib.import_module(f'dlwalk.{name}')
+        mod = f'dlwalk.{TASK_MODULES.get(name, name)}'
+        try: importlib.import_module(mod)
         except ModuleNotFoundError as e:
-            if e.name != f'dlwalk.{name}': raise
-            raise TaskNotAvailable(f"task {name!r} is not available in dlwalk {__version__}: the module dlwalk.{name} is missing") from None
+            if e.name != mod: raise
+            raise TaskNotAvailable(f"task {name!r} is not available in dlwalk {__version__}: the module {mod} is missing") from None
     if name not in _TASKS:
         raise TaskNotAvailable(f"unknown task {name!r}; choose from: {', '.join(dict.fromkeys(list(TASK_NAMES) + list(_TASKS)))}")
     return _TASKS[name]

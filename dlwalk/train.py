@@ -366,7 +366,7 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     if data is None: return
     p = Path(data).expanduser()
     if not p.exists() and str(data) in DATASETS and task in ('tabular', 'ordinal', 'toy'): return  # a registered table, e.g. --data cars
-    if not p.exists() and task in ('vision', 'robust'):
+    if not p.exists() and task in ('vision', 'robust', 'vae'):
         from dlwalk.vision import IMAGE_SETS
         if str(data) in IMAGE_SETS: return  # a registered image set, e.g. --data animal_mnist
     try: T = get_task(task); needs, embedded = T.needs, T.embedded
@@ -375,7 +375,7 @@ def check_data(task:str, # vision, tabular, graph, text, or a registered task
     if not p.exists(): raise UsageError(f"--data {str(data)!r} does not exist; {fix}")
     if not os.access(p, os.R_OK) or (p.is_dir() and not os.access(p, os.X_OK)):
         raise UsageError(f"--data {str(data)!r} cannot be read (permission denied); fix its permissions or copy it somewhere readable")
-    if task in ('vision', 'robust'):
+    if task in ('vision', 'robust', 'vae'):  # vae (dlwalk.generative) reads image folders as vision does
         if p.is_dir():
             classes = [d for d in p.iterdir() if d.is_dir() and any(f.suffix.lower() in IMAGE_EXTS for f in d.iterdir())]
             if len(classes) < 2: raise UsageError(f"--data {str(data)!r} has {len(classes)} sub-folder(s) with images; vision needs {needs}")
@@ -634,7 +634,7 @@ def read_items(task:str, # the model's task
     "`(items, labels)`: the inputs for the task's `predict` and a short label per item for the output table."
     p = Path(str(inp)).expanduser()
     is_path = p.exists()
-    if task in ('vision', 'robust'):  # robust models are vision models
+    if task in ('vision', 'robust', 'vae'):  # robust models are vision models; vae models take images too
         if not is_path: raise UsageError(f"{inp!r} does not exist; give an image file, a folder of images, or a CSV with a path column")
         if p.is_dir():
             files = sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_EXTS)
