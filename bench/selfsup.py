@@ -22,13 +22,16 @@ Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and 
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
 
-Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> digits 5-9 (novel), MNIST 5k. Per seed:
+Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> digits 5-9 (novel), MNIST 5k (with
+`--data animal_mnist`: Animal MNIST, ANIMAL_CLASSES bear, bird, cat, cow, dog -> elephant, giraffe, horse, sheep, zebra;
+`dlwalk.fewshot.class_split` checks the two are disjoint). Per seed:
 - `proto`: `dlwalk.fewshot.proto_learner` (the same small_encoder) trained on 5-way episodes of the TRAIN split's digits
-  0-4 (15 queries per class, PROTO_EPISODES per epoch), its training shots and epochs chosen on 5-way episodes of the
-  VALID split's digits 0-4 (the same 200 episodes for every candidate): each candidate is trained once, and the one
-  tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
+  0-4 (15 queries per class, PROTO_EPISODES per epoch, 10 epochs), its training shots (1 or 5) chosen on 5-way episodes
+  of the VALID split's digits 0-4 (the same 200 episodes for every candidate): each candidate is trained once, and the
+  one tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
 - baselines, nearest-centroid (= the prototype rule) on: raw pixels; the features of the same encoder trained supervised
-  (cross-entropy) on the train split's digits 0-4, epochs and lr chosen on valid base accuracy; and the Barlow Twins
+  (cross-entropy) on the train split's digits 0-4, the rate chosen on valid base accuracy (SUP_GRID_BASE: 10 epochs,
+  3e-3 or 1e-2); and the Barlow Twins
   encoder of part `ssl` (pretrained on the train split's images of all ten digits WITHOUT labels: it has seen unlabelled
   training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4).
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
@@ -36,7 +39,11 @@ per class, the same episodes for every method (episode seed = run seed); mean ac
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
 by seed.
 
-Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--seeds 3] [--epochs 15] [--width 16] [--threads 1] [--smoke]
+Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
+                               [--features FILE.npz] [--threads 1] [--smoke]
+  --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
+    pretrains, read by a later one with the same data, epochs and width), so `--part ssl` then `--part fewshot` as two
+    processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
   --smoke: 2 seeds, 1 pretraining epoch, one supervised candidate: to check the script end to end."""
 import argparse, json, os, time
 import numpy as np
