@@ -141,7 +141,7 @@ def _pretrain(method, seed):
 
 import pandas as pd
 fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
-out = dict(bench='ssl', part=args.part, seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
+out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
 
 if args.part in ('ssl', 'all'):
@@ -254,5 +254,10 @@ if args.part in ('fewshot', 'all'):
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
         for n in ('pixels', 'supervised', 'barlow_twins'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
 
-out.update(wall_s=round(time.time() - t_start, 1), load_start=round(load_start, 2), load_end=round(load(), 2))
+import platform
+def cpu_name():
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+out.update(wall_s=round(time.time() - t_start, 1), load_start=round(load_start, 2), load_end=round(load(), 2),
+           machine=dict(cpu=cpu_name(), cores=os.cpu_count(), threads=args.threads, torch=torch.__version__, python=platform.python_version()))
 print(json.dumps(out))
