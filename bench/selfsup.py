@@ -22,13 +22,16 @@ Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and 
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
 
-Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> digits 5-9 (novel), MNIST 5k. Per seed:
+Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> digits 5-9 (novel), MNIST 5k (with
+`--data animal_mnist`: Animal MNIST, ANIMAL_CLASSES bear, bird, cat, cow, dog -> elephant, giraffe, horse, sheep, zebra;
+`dlwalk.fewshot.class_split` checks the two are disjoint). Per seed:
 - `proto`: `dlwalk.fewshot.proto_learner` (the same small_encoder) trained on 5-way episodes of the TRAIN split's digits
-  0-4 (15 queries per class, PROTO_EPISODES per epoch), its training shots and epochs chosen on 5-way episodes of the
-  VALID split's digits 0-4 (the same 200 episodes for every candidate): each candidate is trained once, and the one
-  tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
+  0-4 (15 queries per class, PROTO_EPISODES per epoch, 10 epochs), its training shots (1 or 5) chosen on 5-way episodes
+  of the VALID split's digits 0-4 (the same 200 episodes for every candidate): each candidate is trained once, and the
+  one tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
 - baselines, nearest-centroid (= the prototype rule) on: raw pixels; the features of the same encoder trained supervised
-  (cross-entropy) on the train split's digits 0-4, epochs and lr chosen on valid base accuracy; and the Barlow Twins
+  (cross-entropy) on the train split's digits 0-4, the rate chosen on valid base accuracy (SUP_GRID_BASE: 10 epochs,
+  3e-3 or 1e-2); and the Barlow Twins
   encoder of part `ssl` (pretrained on the train split's images of all ten digits WITHOUT labels: it has seen unlabelled
   training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4).
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
@@ -36,7 +39,11 @@ per class, the same episodes for every method (episode seed = run seed); mean ac
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
 by seed.
 
-Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--seeds 3] [--epochs 15] [--width 16] [--threads 1] [--smoke]
+Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
+                               [--features FILE.npz] [--threads 1] [--smoke]
+  --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
+    pretrains, read by a later one with the same data, epochs and width), so `--part ssl` then `--part fewshot` as two
+    processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
   --smoke: 2 seeds, 1 pretraining epoch, one supervised candidate: to check the script end to end."""
 import argparse, json, os, time
 import numpy as np
@@ -48,6 +55,12 @@ p.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 (>= 2)')
 p.add_argument('--epochs', type=int, default=15, help='pretraining epochs of each method')
 p.add_argument('--width', type=int, default=16, help="the encoder's first-block filters")
 p.add_argument('--threads', type=int, default=1, help='torch threads')
+p.add_argument('--data', choices=('mnist_5k', 'animal_mnist'), default='mnist_5k',
+               help='the 28x28 set; part fewshot: labels 0-4 are the base classes, 5-9 the novel ones (digits 0-4 -> 5-9, '
+                    'or ANIMAL_CLASSES bear, bird, cat, cow, dog -> elephant, giraffe, horse, sheep, zebra)')
+p.add_argument('--features', default=None,
+               help='a .npz cache of the Barlow Twins features per seed: the first part that pretrains writes it, a later run '
+                    '(same data, epochs, width) reads it instead of pretraining again, so the parts can run as separate processes')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -64,14 +77,15 @@ from dlwalk.fewshot import proto_learner, evaluate_episodes
 FRACS = (0.01, 0.1, 1.0)
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
-PROTO_GRID = [dict(k_shot=k, epochs=e) for k in (1, 5) for e in (10, 20)]
+SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
+PROTO_GRID = [dict(k_shot=k, epochs=10) for k in (1, 5)]  # training shots chosen on valid; 10 epochs of 50 episodes
 PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = 50, 200, 1000
-if args.smoke: SUP_GRID_FULL = SUP_GRID_FULL[:1]
+if args.smoke: SUP_GRID_FULL = SUP_GRID_BASE = SUP_GRID_FULL[:1]
 if args.smoke: SUP_GRID, PROTO_GRID, PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = SUP_GRID[:1], [dict(k_shot=5, epochs=1)], 5, 20, 50
 load = lambda: os.getloadavg()[0]
 t_start, load_start = time.time(), load()
 
-X, y = get_dataset('mnist_5k'); s = dataset_split('mnist_5k')
+X, y = get_dataset(args.data); s = dataset_split(args.data)
 ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
 flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
 
@@ -83,6 +97,7 @@ def supervised(rows, seed):
     def fit(epochs, lr):
         seed_everything(seed)
         dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
+        dls.valid.bs = 1024  # validation in one batch (with 30 labels the batch size is 8: 125 validation batches an epoch otherwise)
         learn = image_learner(dls, 'cnn', width=args.width, progress=False)
         with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
         return learn
@@ -92,9 +107,28 @@ def supervised(rows, seed):
     test_dl = array_test_dl(l.dls, X[s.test], yte)
     return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=test_dl)[1]))
 
+_cache = {}  # (method, seed) -> (features, wall, final loss), shared through --features
+def _cache_key(method, seed): return f"{args.data}_{method}_e{args.epochs}_w{args.width}_s{seed}"
+if args.features and os.path.exists(args.features):
+    with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
+
 def pretrain(method, seed):
+    key = _cache_key(method, seed)
+    if f"{key}_train" in _cache:
+        print(f"seed {seed}: {method} features read from {args.features}", flush=True)
+        return ({k: _cache[f"{key}_{k}"] for k in ('train', 'valid', 'test')}, float(_cache[f"{key}_wall"]), float(_cache[f"{key}_loss"]))
+    f, wall, loss = _pretrain(method, seed)
+    if args.features:
+        from dlwalk.core import atomic_write
+        _cache.update({f"{key}_{k}": v for k, v in f.items()}, **{f"{key}_wall": np.array(wall), f"{key}_loss": np.array(loss)})
+        def write(fn):
+            with open(fn, 'wb') as fh: np.savez(fh, **_cache)  # a file object: np.savez would add '.npz' to a path
+        atomic_write(args.features, write)
+    return f, wall, loss
+
+def _pretrain(method, seed):
     seed_everything(seed)
-    dls = image_set_dls('mnist_5k', size=28, bs=128, aug=False, device='cpu')
+    dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
     learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(512, 512))
     learn.remove_cb(ProgressCallback)
     t0 = time.time()
@@ -107,7 +141,7 @@ def pretrain(method, seed):
 
 import pandas as pd
 fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
-out = dict(bench='ssl', part=args.part, seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
+out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
 
 if args.part in ('ssl', 'all'):
@@ -157,8 +191,11 @@ if args.part in ('ssl', 'all'):
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
 
 if args.part in ('fewshot', 'all'):
-    base = lambda idx: idx[y[idx] < 5]
-    tr, va, te = base(s.train), base(s.valid), s.test[y[s.test] >= 5]
+    from dlwalk.fewshot import class_split
+    BASE, NOVEL = list(range(5)), list(range(5, 10))
+    base_rows, novel_rows = class_split(y, BASE, NOVEL)
+    tr, va, te = np.intersect1d(s.train, base_rows), np.intersect1d(s.valid, base_rows), np.intersect1d(s.test, novel_rows)
+    assert (np.sort(s.test[y[s.test] >= 5]) == te).all()
     xt = torch.as_tensor(X, dtype=torch.float32)[:, None] / 255.
     xn = (xt - xt[s.train].mean()) / xt[s.train].std()
     fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins')}
@@ -184,10 +221,11 @@ if args.part in ('fewshot', 'all'):
         def fit_sup(epochs, lr):
             seed_everything(seed)
             dls = array_dls(X, y, tr, va, size=28, bs=64, device='cpu')
+            dls.valid.bs = 1024
             l = image_learner(dls, 'cnn', width=args.width, progress=False)
             with l.no_logging(): l.fit_one_cycle(epochs, lr)
             return l
-        chs = choose_on_valid(SUP_GRID, fit_sup, lambda l: float(l.validate()[1]))
+        chs = choose_on_valid(SUP_GRID_BASE, fit_sup, lambda l: float(l.validate()[1]))
         fchosen.append(dict(seed=seed, model='supervised', setting=str(chs.best), valid=float(chs.table.valid[chs.index])))
         sup_l = chs.result
         sup_x = array_test_dl(sup_l.dls, X[te]).dataset.x  # the test images prepared as that model was trained (labels not needed)
@@ -216,5 +254,10 @@ if args.part in ('fewshot', 'all'):
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
         for n in ('pixels', 'supervised', 'barlow_twins'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
 
-out.update(wall_s=round(time.time() - t_start, 1), load_start=round(load_start, 2), load_end=round(load(), 2))
+import platform
+def cpu_name():
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+out.update(wall_s=round(time.time() - t_start, 1), load_start=round(load_start, 2), load_end=round(load(), 2),
+           machine=dict(cpu=cpu_name(), cores=os.cpu_count(), threads=args.threads, torch=torch.__version__, python=platform.python_version()))
 print(json.dumps(out))
