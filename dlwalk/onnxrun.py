@@ -11,7 +11,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['ONNX_META_KEY', 'TOKENIZER_KEY', 'ONNX_FORMAT', 'ONNX_FORMAT_VERSION', 'EXPORT_EXTRA', 'IMAGE_EXTS', 'OnnxRunError',
            'file_sha256', 'softmax', 'proba_table', 'tabular_arrays', 'bilinear_resize', 'image_batch', 'text_ids',
-           'OnnxModel', 'read_onnx_items', 'onnx_predict']
+           'OnnxModel', 'image_files', 'read_onnx_items', 'onnx_predict']
 
 # %% ../nbs/15a_onnxrun.ipynb #591fec37
 ONNX_META_KEY, TOKENIZER_KEY = 'dlwalk', 'dlwalk_tokenizer'  # the ONNX metadata entries: the recipe (JSON) and a text model's tokenizer.json
@@ -211,6 +211,28 @@ class OnnxModel:
             return df
         return proba_table(p, r['classes'], r.get('decision'))
 
+# %% ../nbs/15a_onnxrun.ipynb #b5905412
+def image_files(inp, # an image file, a folder of images (searched recursively), or a CSV with a column of image paths
+                column:str|None=None, # the CSV's path column (default: `path`, else the first column)
+                error:type=OnnxRunError, # the exception raised for a bad input (`dlwalk.train.read_items` passes its own)
+                read_csv=None, # `read_csv(path) -> DataFrame` (default: pandas); paths in the CSV are relative to its folder
+               ) -> list[str]:
+    "The image files `inp` names, for a prediction: the one reader behind `dlwalk predict` with a model folder and with an ONNX file."
+    p = Path(str(inp)).expanduser()
+    exts = ', '.join(sorted(IMAGE_EXTS))
+    if not p.exists(): raise error(f"{str(inp)!r} does not exist; give an image file, a folder of images, or a CSV with a path column")
+    if p.is_dir():
+        files = sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_EXTS)
+        if not files: raise error(f"folder {str(inp)!r} holds no images ({exts})")
+    elif p.suffix.lower() == '.csv':
+        import pandas as pd
+        df = (read_csv or pd.read_csv)(p); col = column or ('path' if 'path' in df.columns else df.columns[0])
+        if col not in df.columns: raise error(f"{str(inp)!r} has no column {col!r} (columns: {', '.join(map(str, df.columns))}); name the path column with --column")
+        files = [Path(f) if Path(f).is_absolute() else p.parent / f for f in df[col].astype(str)]
+    elif p.suffix.lower() in IMAGE_EXTS: files = [p]
+    else: raise error(f"{str(inp)!r} is not an image ({exts}), a folder of images or a CSV of paths")
+    return [str(f) for f in files]
+
 # %% ../nbs/15a_onnxrun.ipynb #c2eb6d25
 def read_onnx_items(task:str, # the model's task: tabular, vision or text
                     inp:str, # a CSV, an image, a folder of images, a text file or a literal text
@@ -226,16 +248,8 @@ def read_onnx_items(task:str, # the model's task: tabular, vision or text
             return df
         except (OSError, ValueError, UnicodeDecodeError) as e: raise OnnxRunError(f"cannot read CSV {str(p)!r} ({str(e).splitlines()[0][:200]})") from None
     if task == 'vision':
-        if not p.exists(): raise OnnxRunError(f"{inp!r} does not exist; give an image file, a folder of images, or a CSV with a path column")
-        if p.is_dir():
-            files = sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_EXTS)
-            if not files: raise OnnxRunError(f"folder {inp!r} holds no images ({', '.join(sorted(IMAGE_EXTS))})")
-        elif p.suffix.lower() == '.csv':
-            df = csv(); col = column or ('path' if 'path' in df.columns else df.columns[0])
-            files = [Path(f) if Path(f).is_absolute() else p.parent / f for f in df[col].astype(str)]
-        elif p.suffix.lower() in IMAGE_EXTS: files = [p]
-        else: raise OnnxRunError(f"{inp!r} is not an image, a folder of images or a CSV of paths")
-        return [str(f) for f in files], [str(f) for f in files]
+        files = image_files(p, column, OnnxRunError, lambda _: csv())
+        return files, files
     if task == 'text':
         if p.exists() and p.is_dir(): raise OnnxRunError(f"{inp!r} is a folder; text predictions take a CSV, a text file (one text per line) or a literal string")
         if p.exists() and p.suffix.lower() == '.csv':

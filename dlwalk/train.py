@@ -19,12 +19,12 @@ from .task import get_task, Task, TaskNotAvailable, TASK_NAMES, choose_on_valid,
 from .export import save_model, load_model, read_model_info, ModelFileError
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'IMAGE_EXTS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS',
-           'WALK_FULL_EXTRA', 'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint',
-           'CheckpointCallback', 'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks',
-           'read_tensorboard', 'versions', 'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot',
-           'remove_new_files', 'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report',
-           'baseline_verdict', 'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
+__all__ = ['USER_ERRORS', 'CKPT_FORMAT', 'CLASSIFICATION_METRICS', 'RUN_FILE', 'CKPT_FILE', 'WALK_TASKS', 'WALK_FULL_EXTRA',
+           'UsageError', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'CheckpointCallback',
+           'PlainProgress', 'EpochCSVLogger', 'progress_bars', 'tracking_callbacks', 'read_tensorboard', 'versions',
+           'plot_curves', 'save_confusion', 'check_data', 'prepare_out', 'out_snapshot', 'remove_new_files',
+           'rank_info', 'ddp_trainer', 'weights_digest', 'train', 'format_report', 'baseline_verdict',
+           'find_wandb_runs', 'read_items', 'predict', 'walk_candidates', 'walk', 'format_walk']
 
 # %% ../nbs/09_train.ipynb #0bf56250
 class UsageError(InputError):
@@ -337,7 +337,7 @@ def _confusion(learn, report):
     return cm, [str(c) for c in classes][:n], 'validation split'
 
 # %% ../nbs/09_train.ipynb #9f3cfa25
-IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
+from .onnxrun import IMAGE_EXTS, image_files  # the image suffixes and file reader, shared with the torch-free ONNX runner
 
 def _needs(task:str) -> str:
     try: return get_task(task).needs
@@ -635,16 +635,8 @@ def read_items(task:str, # the model's task
     p = Path(str(inp)).expanduser()
     is_path = p.exists()
     if task in ('vision', 'robust', 'vae'):  # robust models are vision models; vae models take images too
-        if not is_path: raise UsageError(f"{inp!r} does not exist; give an image file, a folder of images, or a CSV with a path column")
-        if p.is_dir():
-            files = sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_EXTS)
-            if not files: raise UsageError(f"folder {inp!r} holds no images ({', '.join(sorted(IMAGE_EXTS))})")
-        elif p.suffix.lower() == '.csv':
-            df = _read_csv(p, task); col = column or ('path' if 'path' in df.columns else df.columns[0])
-            files = [Path(f) if Path(f).is_absolute() else p.parent / f for f in df[col].astype(str)]
-        elif p.suffix.lower() in IMAGE_EXTS: files = [p]
-        else: raise UsageError(f"{inp!r} is not an image ({', '.join(sorted(IMAGE_EXTS))}), a folder of images or a CSV of paths")
-        return [str(f) for f in files], [str(f) for f in files]
+        files = image_files(p, column, UsageError, lambda f: _read_csv(f, task))  # the reader `dlwalk predict MODEL.onnx` uses too
+        return files, files
     if task in ('graph', 'text'):
         if is_path and p.is_dir(): raise UsageError(f"{inp!r} is a folder; {task} predictions take a CSV, a text file (one item per line) or a literal string")
         if is_path and p.suffix.lower() == '.csv':
