@@ -165,11 +165,13 @@ def export(model:str, # a model folder: the --out folder of 'dlwalk train' or it
            format:str='onnx', # onnx (runs with onnxruntime alone: 'dlwalk predict MODEL.onnx') or pt2 (torch.export)
            quantize:str=None, # int8: ONNX Runtime's dynamic int8 quantization of the Linear/MatMul weights (onnx only)
            overwrite:bool=False, # replace an earlier export of the same name
+           keep_float:str=None, # with --quantize int8: comma-separated Linear layer names left in float (recorded in dlwalk.json)
           ):
     "Export a saved model next to its safetensors weights (ONNX or torch.export .pt2), its sha256 recorded in dlwalk.json."
     errs = _user_errors()
     from dlwalk.deploy import export_model
-    try: path, info = export_model(model, format=format, quantize=quantize, overwrite=overwrite)
+    keep = [k.strip() for k in (keep_float or '').split(',') if k.strip()]
+    try: path, info = export_model(model, format=format, quantize=quantize, overwrite=overwrite, keep_float=keep)
     except errs as e: raise CLIError(_one_line(e)) from None
     extra = f", opset {info['opset']}" if info.get('opset') else ''
     print(f"wrote {path} ({info['bytes'] / 1e6:.2f} MB{extra}, sha256 {info['sha256'][:12]}..., max abs diff from the float torch model on a check batch {info['check_max_abs_diff']:.1e})")
