@@ -17,7 +17,7 @@ What the quantization and export parts measure (`--part quant,export`), on the t
   first --sens-n valid texts; then keeping the k most sensitive in float, k in --ks, is scored on the whole valid split,
   and the smallest k whose valid cosine reaches --floor (fixed in advance: the target 0.99 plus a margin) is chosen.
   The torch int8 model and the ONNX Runtime int8 file (`export_file(..., keep_float=...)`, i.e. `dlwalk export
-  --quantize int8 --keep-float ...`, nodes_to_exclude) both keep those layers in float. The int8 variants that quantize
+  --quantize int8 --keep_float ...`, nodes_to_exclude) both keep those layers in float. The int8 variants that quantize
   every Linear are reported beside them (test read once per variant; they were not chosen on it).
 - accuracy: test accuracy of each variant on the same token ids (dlwalk.text.tokenize_texts, length-sorted batches of 64);
   `int8_acc_drop` = fp32 eager - int8 eager accuracy, in percentage POINTS; `int8_cosine` = mean over test texts of the
@@ -236,7 +236,7 @@ if parts & {'quant', 'export'}:
             (f"int8 eager (torch.ao, {'per-channel' if per_channel else 'per-tensor'}, {len(keep)} float)", acc['int8'], float(c8.mean()), med('int8 eager'), lat['int8 eager'][1]),
             ("int8 eager, every Linear (not chosen)", acc['int8_all'], float(c8a.mean()), med('int8 eager all'), lat['int8 eager all'][1]),
             ('onnxruntime fp32 (dlwalk export)', acc['ort_fp32'], float(cos(logits['fp32'], logits['ort_fp32']).mean()), med('onnxruntime fp32'), lat['onnxruntime fp32'][1]),
-            (f'onnxruntime int8 (--keep-float, {len(keep)} float)', acc['ort_int8'], float(co8.mean()), med('onnxruntime int8'), lat['onnxruntime int8'][1]),
+            (f'onnxruntime int8 (--keep_float, {len(keep)} float)', acc['ort_int8'], float(co8.mean()), med('onnxruntime int8'), lat['onnxruntime int8'][1]),
             ('onnxruntime int8, every Linear (not chosen)', acc['ort_int8_all'], float(co8a.mean()), med('onnxruntime int8 all'), lat['onnxruntime int8 all'][1])]
     tables.append(('per-layer sensitivity on valid (each Linear quantized alone; 10 most sensitive)', sens.head(10).to_string(index=False)))
     tables.append((f'layers kept in float, chosen on valid (smallest k with valid cosine >= {args.floor})', fch['table'].to_string(index=False)))

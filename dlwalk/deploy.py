@@ -295,7 +295,7 @@ def export_file(learn, # a learner
     model = unwrap_model(learn.model).eval().cpu()
     if quantize and not count_linear(model):
         raise ExportError(f"the {task} model ({type(model).__name__}) has no nn.Linear layer, so int8 dynamic quantization would change nothing; leave out --quantize")
-    if keep_float and not quantize: raise ExportError("--keep-float names layers to leave in float when quantizing; it needs --quantize int8")
+    if keep_float and not quantize: raise ExportError("--keep_float names layers to leave in float when quantizing; it needs --quantize int8")
     if keep_float:
         try: _check_keep(model, keep_float)
         except InputError as e: raise ExportError(str(e)) from None
