@@ -12,9 +12,18 @@ What the quantization and export parts measure (`--part quant,export`), on the t
   (onnxruntime.quantization.quantize_dynamic, `dlwalk export --quantize int8`).
 - int8 scheme: one scale per weight tensor or per output channel, chosen on the VALID split by the mean cosine between
   the fp32 and int8 eager logits (dlwalk.task.choose_on_valid; the table is printed); both int8 variants use the choice.
+- layers kept in float (dlwalk.deploy.layer_sensitivity + choose_float_layers), all on the VALID split: each of the 38
+  nn.Linear layers is quantized alone (the rest float) and scored by the mean cosine between fp32 and int8 logits on the
+  first --sens-n valid texts; then keeping the k most sensitive in float, k in --ks, is scored on the whole valid split,
+  and the smallest k whose valid cosine reaches --floor (fixed in advance: the target 0.99 plus a margin) is chosen.
+  The torch int8 model and the ONNX Runtime int8 file (`export_file(..., keep_float=...)`, i.e. `dlwalk export
+  --quantize int8 --keep_float ...`, nodes_to_exclude) both keep those layers in float. The int8 variants that quantize
+  every Linear are reported beside them (test read once per variant; they were not chosen on it).
 - accuracy: test accuracy of each variant on the same token ids (dlwalk.text.tokenize_texts, length-sorted batches of 64);
   `int8_acc_drop` = fp32 eager - int8 eager accuracy, in percentage POINTS; `int8_cosine` = mean over test texts of the
-  cosine similarity between the fp32 and int8 eager logits (its minimum is reported too).
+  cosine similarity between the fp32 and int8 eager logits (its minimum is reported too). The `int8_*` keys describe
+  TORCH eager int8 with the layers chosen on valid kept in float; `ort_int8_*` the same for ONNX Runtime's int8 file;
+  `*_all_int8` keys the variants that quantize every Linear (the previous runs' figures).
 - latency: one forward pass on a batch of 32 test texts padded/truncated to 128 tokens, 2 threads for every runtime
   (torch.set_num_threads(2); ONNX Runtime intra_op_num_threads=2), --repeats rounds, each round running every variant once
   in turn (interleaved, so load from other users of the machine hits all alike) after --warmup untimed rounds; medians.
@@ -43,6 +52,9 @@ ap.add_argument('--repeats', type=int, default=20, help='timed rounds (each runs
 ap.add_argument('--warmup', type=int, default=3)
 ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--cache', default='/tmp/dlwalk-bench-deploy/minilm', help='the fine-tuned MiniLM model folder (trained if missing)')
+ap.add_argument('--sens-n', type=int, default=160, help='valid texts for the per-layer sensitivity ranking')
+ap.add_argument('--ks', default='0,1,2,3,4,6,8', help='numbers of most-sensitive layers to try keeping in float (chosen on valid)')
+ap.add_argument('--floor', type=float, default=0.995, help='valid cosine the smallest k must reach (fixed in advance)')
 ap.add_argument('--smoke', action='store_true', help='a quick check of the script: few repeats, a 64-text test subset')
 args = ap.parse_args()
 parts = {'kd', 'prune', 'quant', 'export', 'autodiff'} if args.part == 'all' else set(args.part.split(','))
@@ -114,7 +126,7 @@ if parts & {'quant', 'export'}:
     import onnxruntime as ort
     from dlwalk.data import get_dataset, dataset_split
     from dlwalk.text import tokenize_texts
-    from dlwalk.deploy import quantize_dynamic, export_file, count_linear
+    from dlwalk.deploy import quantize_dynamic, export_file, count_linear, layer_sensitivity, choose_float_layers
     from dlwalk.onnxrun import OnnxModel
     with Timer() as t_model: learn, info = minilm(args.cache)
     df, sp = get_dataset('stdlib_docs'), dataset_split('stdlib_docs')
@@ -142,19 +154,41 @@ if parts & {'quant', 'export'}:
         q = quantize_dynamic(fp32, per_channel=per_channel); lq = logits_of(q, va_ids)
         return dict(model=q, cosine=float(cos(va32, lq).mean()), acc=float((lq.argmax(1) == va_y).mean()))
     qch = choose_on_valid([dict(per_channel=False), dict(per_channel=True)], fit, lambda r: r['cosine'])
-    int8, per_channel = qch.result['model'], qch.best['per_channel']
+    int8_all, per_channel = qch.result['model'], qch.best['per_channel']
     fp32_valid_acc = float((va32.argmax(1) == va_y).mean())
+    # the layers kept in float, on the VALID split: per-layer sensitivity on the first --sens-n valid texts, then k on all of valid
+    with Timer() as t_sens:
+        s_ids = va_ids[:args.sens_n]; s32 = logits_of(fp32, s_ids)
+        sens = layer_sensitivity(fp32, lambda q: float(cos(s32, logits_of(q, s_ids)).mean()), per_channel=per_channel)
+        print(f"per-layer sensitivity ({len(s_ids)} valid texts):\n{sens.head(10).to_string(index=False)}", flush=True)
+        valid_acc = []  # choose_float_layers scores the ks in order: one accuracy per table row
+        def kscore(q):
+            lq = logits_of(q, va_ids); valid_acc.append(float((lq.argmax(1) == va_y).mean()))
+            return float(cos(va32, lq).mean())
+        fch = choose_float_layers(fp32, kscore, sens, ks=tuple(int(k) for k in args.ks.split(',')), min_score=args.floor, per_channel=per_channel)
+    fch['table']['valid_acc'] = valid_acc
+    fch['table']['valid_acc_drop_points'] = [100 * (fp32_valid_acc - a) for a in valid_acc]
+    int8, keep = fch['model'], fch['keep_float']
+    print(f"keep in float (chosen on valid): k={fch['k']} {keep}\n{fch['table'].to_string(index=False)}", flush=True)
     work = Path(tempfile.mkdtemp(prefix='dlwalk-bench-deploy-'))
     with Timer() as t_exp: onnx_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.onnx', 'onnx')
-    with Timer() as t_q: q_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.int8.onnx', 'onnx', 'int8', per_channel=per_channel)
+    with Timer() as t_q: q_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.int8.onnx', 'onnx', 'int8', per_channel=per_channel, keep_float=keep)
+    export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.int8all.onnx', 'onnx', 'int8', per_channel=per_channel)
     ort_fp32, ort_int8 = OnnxModel(work / 'model.onnx', threads=args.threads), OnnxModel(work / 'model.int8.onnx', threads=args.threads)
-    logits = {k: np.zeros((len(ids), len(classes))) for k in ('fp32', 'int8', 'ort_fp32', 'ort_int8')}
+    ort_int8_all = OnnxModel(work / 'model.int8all.onnx', threads=args.threads)
+    # the ONNX Runtime int8 file on the valid split too (reported; the choice above was made with torch's int8)
+    ort_va = {k: logits_of(lambda x, m, o=o: torch.from_numpy(o.run(x.numpy(), m.numpy())), va_ids) for k, o in (('ort_int8', ort_int8), ('ort_int8_all', ort_int8_all))}
+    ort_valid = {k: dict(cosine=float(cos(va32, v).mean()), acc=float((v.argmax(1) == va_y).mean())) for k, v in ort_va.items()}
+    logits = {k: np.zeros((len(ids), len(classes))) for k in ('fp32', 'int8', 'int8_all', 'ort_fp32', 'ort_int8', 'ort_int8_all')}
     with torch.no_grad():
         for idx, x, m in batches(ids, pad):
             logits['fp32'][idx] = fp32(x, m).float().numpy(); logits['int8'][idx] = int8(x, m).float().numpy()
+            logits['int8_all'][idx] = int8_all(x, m).float().numpy()
             logits['ort_fp32'][idx] = ort_fp32.run(x.numpy(), m.numpy()); logits['ort_int8'][idx] = ort_int8.run(x.numpy(), m.numpy())
+            logits['ort_int8_all'][idx] = ort_int8_all.run(x.numpy(), m.numpy())
     acc = {k: float((v.argmax(1) == y).mean()) for k, v in logits.items()}
     c8, co8 = cos(logits['fp32'], logits['int8']), cos(logits['fp32'], logits['ort_int8'])
+    c8a, co8a = cos(logits['fp32'], logits['int8_all']), cos(logits['fp32'], logits['ort_int8_all'])
     # the latency batch: 32 test texts, padded / truncated to 128 tokens
     from dlwalk.text import pad_collate
     b_ids = [o[:128] for o in ids[:32]]
@@ -163,8 +197,9 @@ if parts & {'quant', 'export'}:
         xb = torch.cat([xb, torch.full((32, 128 - xb.shape[1]), pad)], 1); mb = torch.cat([mb, torch.zeros(32, 128 - mb.shape[1], dtype=torch.long)], 1)
     xn, mn = xb.numpy(), mb.numpy()
     with torch.no_grad():
-        lat = timed_rounds({'fp32 eager': lambda: fp32(xb, mb), 'int8 eager': lambda: int8(xb, mb),
-                            'onnxruntime fp32': lambda: ort_fp32.run(xn, mn), 'onnxruntime int8': lambda: ort_int8.run(xn, mn)},
+        lat = timed_rounds({'fp32 eager': lambda: fp32(xb, mb), 'int8 eager': lambda: int8(xb, mb), 'int8 eager all': lambda: int8_all(xb, mb),
+                            'onnxruntime fp32': lambda: ort_fp32.run(xn, mn), 'onnxruntime int8': lambda: ort_int8.run(xn, mn),
+                            'onnxruntime int8 all': lambda: ort_int8_all.run(xn, mn)},
                            args.repeats, args.warmup)
     # .pt2 round trip of the text model
     with Timer() as t_pt2: pt2_info = export_file(learn, 'text', learn.dlwalk_info['recipe'], work / 'model.pt2', 'pt2')
@@ -177,6 +212,15 @@ if parts & {'quant', 'export'}:
                        ort_int8_speedup=med('fp32 eager') / med('onnxruntime int8'), ort_int8_vs_ort_fp32=med('onnxruntime fp32') / med('onnxruntime int8'),
                        ort_int8_acc_drop=100 * (acc['fp32'] - acc['ort_int8']), ort_int8_cosine=float(co8.mean()),
                        linear_layers=count_linear(fp32), onnx_int8_mb=q_info['bytes'] / 1e6,
+                       float_layers=keep, float_layers_k=fch['k'], onnx_float_layers=q_info.get('float_layers'),
+                       float_choice=dict(chosen_on='valid', score='mean cosine fp32 vs int8 logits (valid)', floor=args.floor,
+                                         table=fch['table'].to_dict('records'), sensitivity=sens.round(6).to_dict('records'),
+                                         sens_n=len(s_ids), time_s=round(t_sens.s, 1)),
+                       ort_int8_valid=ort_valid,
+                       int8_speedup_all_int8=med('fp32 eager') / med('int8 eager all'), int8_acc_drop_all_int8=100 * (acc['fp32'] - acc['int8_all']),
+                       int8_cosine_all_int8=float(c8a.mean()), ort_int8_speedup_all_int8=med('fp32 eager') / med('onnxruntime int8 all'),
+                       ort_int8_acc_drop_all_int8=100 * (acc['fp32'] - acc['ort_int8_all']), ort_int8_cosine_all_int8=float(co8a.mean()),
+                       ort_int8_cosine_min=float(co8.min()),
                        int8_scheme=dict(chosen_on='valid', per_channel=per_channel, score='mean cosine fp32 vs int8 logits',
                                         candidates=qch.table.to_dict('records'), fp32_valid_acc=fp32_valid_acc,
                                         chosen_valid_acc=qch.result['acc']))
@@ -189,9 +233,13 @@ if parts & {'quant', 'export'}:
                    text_model=dict(chosen_on='valid', chosen=info.get('chosen'), valid_accuracy=info.get('valid_value'),
                                    n_test=len(texts), model_s=round(t_model.s, 1)))
     rows = [('fp32 eager (torch)', acc['fp32'], 1.0, med('fp32 eager'), lat['fp32 eager'][1]),
-            (f"int8 eager (torch.ao, {'per-channel' if per_channel else 'per-tensor'})", acc['int8'], float(c8.mean()), med('int8 eager'), lat['int8 eager'][1]),
+            (f"int8 eager (torch.ao, {'per-channel' if per_channel else 'per-tensor'}, {len(keep)} float)", acc['int8'], float(c8.mean()), med('int8 eager'), lat['int8 eager'][1]),
+            ("int8 eager, every Linear (not chosen)", acc['int8_all'], float(c8a.mean()), med('int8 eager all'), lat['int8 eager all'][1]),
             ('onnxruntime fp32 (dlwalk export)', acc['ort_fp32'], float(cos(logits['fp32'], logits['ort_fp32']).mean()), med('onnxruntime fp32'), lat['onnxruntime fp32'][1]),
-            ('onnxruntime int8 (--quantize int8)', acc['ort_int8'], float(co8.mean()), med('onnxruntime int8'), lat['onnxruntime int8'][1])]
+            (f'onnxruntime int8 (--keep_float, {len(keep)} float)', acc['ort_int8'], float(co8.mean()), med('onnxruntime int8'), lat['onnxruntime int8'][1]),
+            ('onnxruntime int8, every Linear (not chosen)', acc['ort_int8_all'], float(co8a.mean()), med('onnxruntime int8 all'), lat['onnxruntime int8 all'][1])]
+    tables.append(('per-layer sensitivity on valid (each Linear quantized alone; 10 most sensitive)', sens.head(10).to_string(index=False)))
+    tables.append((f'layers kept in float, chosen on valid (smallest k with valid cosine >= {args.floor})', fch['table'].to_string(index=False)))
     tables.append(('int8 scheme, chosen on valid (mean cosine of fp32 vs int8 logits)', qch.table.to_string(index=False)))
     tables.append(('quant/export', f"MiniLM text classifier (epochs {info.get('chosen', {}).get('epochs')} chosen on valid), test split n={len(texts)}, "
                    f"latency: batch 32 x 128 tokens, {args.threads} threads, median of {args.repeats} interleaved rounds\n"

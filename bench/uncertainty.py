@@ -1,23 +1,34 @@
 """Uncertainty benchmark (dlwalk.uncertainty): calibration, deep ensembles and out-of-distribution detection.
 
-What it measures, for each of 3 seed groups (seed group g trains its members with seeds 10g .. 10g+4):
+What it measures, for each of N_GROUPS seed groups (default 5; seed group g trains its members with seeds 10g .. 10g+4):
 1. Calibration by temperature scaling, on the 8x8 digits (the vision CNN, 5 epochs) and on the breast-cancer table
    (fastai's tabular model, the task's default budget): member 0 of the group is "the single model"; its temperature
    is fitted on the VALIDATION split (`calibrate`); test ECE (15 bins, torchmetrics' binning), NLL and accuracy are
    read once, before and after. Target: test ECE cut by >= 50 % with unchanged accuracy.
+   Also a SHRUNK temperature: T minimises the valid NLL plus lam * (log T)^2 (a prior pulling T towards 1), with lam in
+   (0, 1, 4, 16, 64, 256) chosen by stratified 5-fold cross-validated NLL WITHIN the valid split (T fitted on 4 folds,
+   NLL on the fifth), then T refitted on all of valid; it guards against a temperature set by the 0-3 misclassified
+   valid items of a 97 %-accurate model (breast cancer). Its test ECE/NLL are reported beside the plain temperature's.
 2. Deep ensemble of 5 members (mean probabilities, no temperature) vs its best single member, the member with the
-   lowest VALIDATION NLL. Target: the ensemble's test NLL is lower than that member's.
+   lowest VALIDATION NLL. Target: the ensemble's test NLL is lower than that member's (at every seed group).
+   Like for like, reported beside it: each member calibrated by its own shrunk temperature (fitted on valid as above),
+   the calibrated members averaged (no further temperature), against the best CALIBRATED member (lowest calibrated
+   valid NLL): both sides get the same post-processing, chosen on valid only. Also the ensemble with ONE shrunk
+   temperature fitted on its averaged valid output (a calibrated ensemble) against the same best calibrated member.
    MC dropout (member 0, 20 passes) test NLL is reported next to them (digits; the tabular model has no dropout).
 3. Out of distribution: 5 CNNs trained on the digits 0-4 only (their own stratified split of those digits);
    in-distribution items are that split's 0-4, out-of-distribution items the digits 5-9, split in two halves
    (valid / test) with a fixed seed. Scores: single model (member 0) max-softmax and entropy; MC dropout (member 0,
-   20 passes) entropy and mutual information; ensemble max-softmax, entropy and mutual information (disagreement).
+   20 passes) entropy and mutual information; ensemble max-softmax, entropy and mutual information (disagreement);
+   the same three for the ensemble of CALIBRATED members (each member's temperature fitted on its own validation split
+   of the seen digits 0-4: no unseen digit is used); and MC dropout in every member (5 x 20 passes) entropy and mutual
+   information.
    The best of the MC-dropout / ensemble scores is CHOSEN ON THE VALIDATION AUROC (`choose_on_valid`), then its test
    AUROC is read once. Target: that test AUROC >= single-model max-softmax + 0.03.
 Epochs are fixed in advance (5 for the CNNs: no choice is made on the test split). Spreads are sample standard
-deviations over the 3 seed groups (ddof=1); comparisons are paired by seed group (`paired_diff`).
+deviations over the seed groups (ddof=1); comparisons are paired by seed group (`paired_diff`).
 Prints the tables, then one JSON line.
-Usage: OMP_NUM_THREADS=1 python bench/uncertainty.py [N_GROUPS (default 3)]"""
+Usage: OMP_NUM_THREADS=1 python -P bench/uncertainty.py [N_GROUPS (default 5)]"""
 import json, os, platform, sys, time, warnings
 warnings.filterwarnings('ignore')
 import numpy as np, pandas as pd
@@ -25,12 +36,18 @@ from dlwalk.core import device_report
 from dlwalk.data import get_digits, dataset_split, split_indices
 from dlwalk.task import choose_on_valid, paired_diff, spread
 from dlwalk.export import set_temperature
-from dlwalk.uncertainty import (calibrate, calibration_metrics, nll, mc_probs, uncertainty_scores, ood_auroc, class_indices)
+from dlwalk.uncertainty import (calibrate, calibration_metrics, nll, mc_probs, uncertainty_scores, ood_auroc, class_indices,
+                                 valid_logits, temper, fit_temperature)
+import math
+import torch.nn.functional as F
+from scipy.optimize import minimize_scalar
+from sklearn.model_selection import StratifiedKFold
+LAMS = (0., 1., 4., 16., 64., 256.)  # prior strengths on log T tried (chosen by CV on valid)
 from dlwalk.vision import vision_train, vision_predict
 from dlwalk.tabular import tabular_train, tabular_predict
 
 import torch
-GROUPS = tuple(range(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
+GROUPS = tuple(range(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
 MEMBERS, CNN_EPOCHS, MC_PASSES = (2, 1, 3) if os.environ.get('BENCH_SMOKE') else (5, 5, 20)  # BENCH_SMOKE=1: a quick check that the script runs
 t0, load_start = time.perf_counter(), os.getloadavg()[0]
 X, y = get_digits()
@@ -38,8 +55,30 @@ sp = dataset_split('digits')
 
 def probs(frame): return frame.filter(like='p_').to_numpy(dtype=np.float64)
 
+def shrunk_temperature(z, y, lam):
+    "The temperature minimising the summed NLL of softmax(z / T) plus lam * (log T)^2 (a Gaussian prior on log T at T = 1)."
+    zt, yt = torch.tensor(np.asarray(z, dtype=np.float64)), torch.tensor(np.asarray(y), dtype=torch.long)
+    f = lambda lt: float(F.cross_entropy(zt / math.exp(lt), yt, reduction='sum')) + lam * lt * lt
+    return float(math.exp(minimize_scalar(f, bounds=(math.log(0.05), math.log(20.)), method='bounded', options=dict(xatol=1e-5)).x))
+
+def cv_temperature(z, y, lams=LAMS, folds=5, seed=0):
+    "Temperature with shrinkage, all on the VALID split: the prior strength lam chosen by stratified k-fold NLL (T fitted on k-1 folds,"
+    "NLL on the held-out fold), then T fitted on the whole valid split with that lam. Ties go to the stronger shrinkage."
+    z, y = np.asarray(z, dtype=np.float64), np.asarray(y)
+    k = max(2, min(folds, int(np.bincount(y).min())))
+    cv = {}
+    for lam in lams:
+        tot = 0.
+        for tr, te in StratifiedKFold(k, shuffle=True, random_state=seed).split(z, y):
+            t = shrunk_temperature(z[tr], y[tr], lam)
+            tot += float(F.cross_entropy(torch.tensor(z[te] / t), torch.tensor(y[te], dtype=torch.long), reduction='sum'))
+        cv[lam] = tot / len(y)
+    best = min(cv.values())
+    lam = max(l for l, v in cv.items() if v <= best + 1e-12)
+    return shrunk_temperature(z, y, lam), lam
+
 def calib_and_ensemble(train_member, predict, split_items, mc=True):
-    "Per seed group: temperature on member 0, ensemble vs best member (on valid NLL), MC dropout NLL."
+    "Per seed group: temperature on member 0 (plain and shrunk), ensemble vs best member (on valid NLL), raw and with calibrated members; MC dropout NLL."
     rows = []
     for g in GROUPS:
         members = [train_member(10 * g + i) for i in range(MEMBERS)]
@@ -47,18 +86,36 @@ def calib_and_ensemble(train_member, predict, split_items, mc=True):
         classes = members[0][1]
         yvi, yti = class_indices(yv, classes), class_indices(yt, classes)
         learn0 = members[0][0]
-        before = calibration_metrics(probs(predict(learn0, it)), yti)
+        p0 = probs(predict(learn0, it))
+        before = calibration_metrics(p0, yti)
         cal = calibrate(learn0)  # fitted on the validation split
         after = calibration_metrics(probs(predict(learn0, it)), yti)
         set_temperature(learn0, None)
+        # every member's valid logits: the plain and the shrunk (CV on valid) temperatures
+        vl = [valid_logits(m) for m, _ in members]
+        tcv = [cv_temperature(z, yy) for z, yy in vl]
+        after_cv = calibration_metrics(temper(p0, tcv[0][0]), yti)
         pv = [probs(predict(m, iv)) for m, _ in members]
         pt = [probs(predict(m, it)) for m, _ in members]
         best = int(np.argmin([nll(p, yvi) for p in pv]))  # the best single member, chosen on valid
         ens = calibration_metrics(np.mean(pt, 0), yti)
+        # like for like: each member calibrated (its own shrunk temperature, fitted on valid), then averaged; against the best
+        # calibrated member (lowest calibrated valid NLL)
+        pvc = [temper(p, t) for p, (t, _) in zip(pv, tcv)]
+        ptc = [temper(p, t) for p, (t, _) in zip(pt, tcv)]
+        bestc = int(np.argmin([nll(p, yvi) for p in pvc]))
+        ensc = calibration_metrics(np.mean(ptc, 0), yti)
+        # or one shrunk temperature on the average (fitted on the ensemble's valid output): a calibrated ensemble
+        te_, _ = cv_temperature(np.log(np.clip(np.mean(pv, 0), 1e-300, None)), yvi)
+        enst = calibration_metrics(temper(np.mean(pt, 0), te_), yti)
         row = dict(group=g, temperature=cal['temperature'], ece_before=before['ece'], ece_after=after['ece'], acc_before=before['accuracy'],
-                   acc_after=after['accuracy'], nll_before=before['nll'], nll_after=after['nll'], ensemble_nll=ens['nll'],
+                   acc_after=after['accuracy'], nll_before=before['nll'], nll_after=after['nll'],
+                   temperature_cv=tcv[0][0], lam_cv=tcv[0][1], ece_after_cv=after_cv['ece'], acc_after_cv=after_cv['accuracy'], nll_after_cv=after_cv['nll'],
+                   ensemble_nll=ens['nll'],
                    ensemble_acc=ens['accuracy'], ensemble_ece=ens['ece'], best_member=best, best_member_nll=nll(pt[best], yti),
-                   best_member_acc=float((pt[best].argmax(1) == yti).mean()), member0_nll=nll(pt[0], yti))
+                   best_member_acc=float((pt[best].argmax(1) == yti).mean()), member0_nll=nll(pt[0], yti),
+                   cal_ensemble_nll=ensc['nll'], cal_ensemble_acc=ensc['accuracy'], best_cal_member=bestc, best_cal_member_nll=nll(ptc[bestc], yti),
+                   tempered_ensemble_nll=enst['nll'], ensemble_temperature=te_, member_temperatures=[round(t, 4) for t, _ in tcv])
         if mc: row['mc_dropout_nll'] = nll(mc_probs(learn0, it, n=MC_PASSES, seed=0).mean(0), yti)
         rows.append(row); print('  ', {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
     return pd.DataFrame(rows)
@@ -92,21 +149,28 @@ print(f"OOD: in-distribution valid/test {len(in_v)}/{len(in_t)}, unseen digits v
 ood_rows, ood_tables = [], []
 for g in GROUPS:
     members = [vision_train((X[seen], y[seen]), epochs=CNN_EPOCHS, seed=10 * g + i, baseline=False, test=False, progress=False)[0] for i in range(MEMBERS)]
+    # each member's temperature, fitted on ITS validation split (the seen digits' valid items: no unseen digit is used)
+    temps = [fit_temperature(*valid_logits(m)) for m in members]
     def scores(idx):
         its = list(X[idx])
         single = probs(vision_predict(members[0], its))
         stack = np.stack([probs(vision_predict(m, its)) for m in members])
+        stack_cal = np.stack([temper(p, t) for p, t in zip(stack, temps)])
         mc = mc_probs(members[0], its, n=MC_PASSES, seed=0)
-        s1, sm, se = uncertainty_scores(single), uncertainty_scores(mc), uncertainty_scores(stack)
+        mc_all = np.concatenate([mc] + [mc_probs(m, its, n=MC_PASSES, seed=0) for m in members[1:]])  # MC dropout in every member
+        s1, sm, se, sc, sa = (uncertainty_scores(single), uncertainty_scores(mc), uncertainty_scores(stack), uncertainty_scores(stack_cal),
+                              uncertainty_scores(mc_all))
         return {'single_msp': s1['msp'], 'single_entropy': s1['entropy'], 'mc_entropy': sm['entropy'], 'mc_mutual_info': sm['mutual_info'],
-                'ensemble_msp': se['msp'], 'ensemble_entropy': se['entropy'], 'ensemble_mutual_info': se['mutual_info']}
+                'ensemble_msp': se['msp'], 'ensemble_entropy': se['entropy'], 'ensemble_mutual_info': se['mutual_info'],
+                'cal_ensemble_msp': sc['msp'], 'cal_ensemble_entropy': sc['entropy'], 'cal_ensemble_mutual_info': sc['mutual_info'],
+                'ensemble_mc_entropy': sa['entropy'], 'ensemble_mc_mutual_info': sa['mutual_info']}
     sv_in, sv_out = scores(in_v), scores(ood_v)
     valid_auc = {k: ood_auroc(sv_in[k], sv_out[k]) for k in sv_in}
     cands = [dict(score=k) for k in valid_auc if not k.startswith('single')]
     ch = choose_on_valid(cands, fit=lambda score: score, score=lambda k: valid_auc[k], higher_is_better=True)
     st_in, st_out = scores(in_t), scores(ood_t)  # the test split, read once
     test_auc = {k: ood_auroc(st_in[k], st_out[k]) for k in st_in}
-    row = dict(group=g, chosen=ch.result, ood_auroc_msp=test_auc['single_msp'], ood_auroc_best=test_auc[ch.result],
+    row = dict(group=g, chosen=ch.result, ood_auroc_msp=test_auc['single_msp'], ood_auroc_best=test_auc[ch.result], member_temperatures=[round(t, 4) for t in temps],
                **{f'test_{k}': v for k, v in test_auc.items()}, **{f'valid_{k}': v for k, v in valid_auc.items()})
     ood_rows.append(row); print('  ', {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
 ood = pd.DataFrame(ood_rows)
@@ -124,7 +188,20 @@ def summary(name, df):
     print(f"  test NLL: ensemble of {MEMBERS} {ms(df.ensemble_nll)} vs best member (chosen on valid NLL) {ms(df.best_member_nll)}; paired difference "
           f"{pn['mean']:+.4f} (se {pn['se']:.4f}, lower at {pn['wins']}/{pn['n']}) -> target {'met' if pn['wins'] == pn['n'] else 'MISSED'} "
           f"(ensemble lower at every seed group)" + (f"; MC dropout (20 passes) {ms(df.mc_dropout_nll)}" if 'mc_dropout_nll' in df else ''))
-    return dict(cut=cut, acc_same=acc_same, ece=pe, nll=pn)
+    pec = paired_diff(df.ece_after_cv, df.ece_before, higher_is_better=False)
+    cut_cv = 1 - df.ece_after_cv.mean() / df.ece_before.mean()
+    acc_same_cv = bool((np.abs(df.acc_after_cv - df.acc_before) < 1e-12).all())
+    print(f"  shrunk temperature (prior strength chosen by 5-fold CV on valid; lam {list(df.lam_cv)}): T {ms(df.temperature_cv)}, test ECE {ms(df.ece_before)} -> "
+          f"{ms(df.ece_after_cv)}: cut {cut_cv:.0%} (paired {pec['mean']:+.4f}, se {pec['se']:.4f}, lower at {pec['wins']}/{pec['n']}); test NLL {ms(df.nll_before)} -> "
+          f"{ms(df.nll_after_cv)}; accuracy unchanged: {acc_same_cv} -> target {'met' if cut_cv >= 0.5 and acc_same_cv else 'MISSED'} with this temperature")
+    pc = paired_diff(df.cal_ensemble_nll, df.best_cal_member_nll, higher_is_better=False)
+    print(f"  calibrated members (each its own shrunk temperature on valid): ensemble of {MEMBERS} {ms(df.cal_ensemble_nll)} vs best calibrated member "
+          f"(lowest calibrated valid NLL) {ms(df.best_cal_member_nll)}; paired difference {pc['mean']:+.4f} (se {pc['se']:.4f}, lower at {pc['wins']}/{pc['n']}) "
+          f"-> {'lower at every seed group' if pc['wins'] == pc['n'] else 'NOT lower at every seed group'}")
+    pt_ = paired_diff(df.tempered_ensemble_nll, df.best_cal_member_nll, higher_is_better=False)
+    print(f"  ensemble with one shrunk temperature on its average (T {ms(df.ensemble_temperature)}): {ms(df.tempered_ensemble_nll)} vs the best calibrated member "
+          f"{ms(df.best_cal_member_nll)}; paired difference {pt_['mean']:+.4f} (se {pt_['se']:.4f}, lower at {pt_['wins']}/{pt_['n']})")
+    return dict(cut=cut, acc_same=acc_same, ece=pe, nll=pn, cut_cv=cut_cv, acc_same_cv=acc_same_cv, ece_cv=pec, cal_nll=pc, tempered_nll=pt_)
 sd, st = summary('digits', digits), summary('breast cancer', tab)
 print(f"\nOOD (train 0-4, unseen 5-9): per seed group (test AUROC; chosen = the best MC-dropout/ensemble score on valid AUROC)\n"
       f"{ood[['group', 'chosen'] + [c for c in ood if c.startswith('test_')]].round(4).to_string(index=False)}")
@@ -148,8 +225,14 @@ res = dict(chosen_on='valid', groups=list(GROUPS), members=MEMBERS, cnn_epochs=C
            tabular_ece_before=m(tab.ece_before), tabular_ece_after=m(tab.ece_after), tabular_acc_before=m(tab.acc_before),
            tabular_acc_after=m(tab.acc_after), tabular_temperature=m(tab.temperature), tabular_ece_cut=st['cut'],
            tabular_ensemble_nll=m(tab.ensemble_nll), tabular_best_member_nll=m(tab.best_member_nll), tabular_ensemble_nll_paired=st['nll'],
+           ece_after_cv=m(digits.ece_after_cv), ece_cut_cv=sd['cut_cv'], temperature_cv=m(digits.temperature_cv),
+           tabular_ece_after_cv=m(tab.ece_after_cv), tabular_ece_cut_cv=st['cut_cv'], tabular_temperature_cv=m(tab.temperature_cv),
+           cal_ensemble_nll=m(digits.cal_ensemble_nll), best_cal_member_nll=m(digits.best_cal_member_nll), cal_ensemble_nll_paired=sd['cal_nll'],
+           tabular_cal_ensemble_nll=m(tab.cal_ensemble_nll), tabular_best_cal_member_nll=m(tab.best_cal_member_nll), tabular_cal_ensemble_nll_paired=st['cal_nll'],
            targets_met=dict(digits_temperature=bool(sd['cut'] >= 0.5 and sd['acc_same']), tabular_temperature=bool(st['cut'] >= 0.5 and st['acc_same']),
                             digits_ensemble_nll=sd['nll']['wins'] == sd['nll']['n'], tabular_ensemble_nll=st['nll']['wins'] == st['nll']['n'],
+                            tabular_temperature_cv=bool(st['cut_cv'] >= 0.5 and st['acc_same_cv']),
+                            digits_cal_ensemble_nll=sd['cal_nll']['wins'] == sd['cal_nll']['n'], tabular_cal_ensemble_nll=st['cal_nll']['wins'] == st['cal_nll']['n'],
                             ood=bool(ood_met)),
            per_group=dict(digits=digits.to_dict('list'), tabular=tab.to_dict('list')),
            total_s=total, machine=dict(cpu=device_report('cpu').get('name'), cores=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),

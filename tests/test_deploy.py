@@ -70,6 +70,22 @@ def test_export_int8_and_pt2(cars):
     from dlwalk.export import load_model
     assert load_model(cars / 'run').dlwalk_info['exports']['model.pt2']['format'] == 'pt2'
 
+def test_export_int8_keep_float(cars, tmp_path):
+    "--keep_float leaves the named Linear layers float in the int8 ONNX file (the rest int8) and records them in dlwalk.json."
+    import shutil, onnx
+    from dlwalk.export import load_model
+    from dlwalk.deploy import linear_names
+    m = tmp_path / 'model'; shutil.copytree(cars / 'run' / 'model', m)
+    names = linear_names(load_model(m).model)
+    r = run('export', m, '--quantize', 'int8', '--keep_float', names[-1], '--overwrite')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((m / 'dlwalk.json').read_text())['exports']['model.int8.onnx']['float_layers'] == [names[-1]]
+    nodes = onnx.load(str(m / 'model.int8.onnx')).graph.node
+    assert len([n for n in nodes if n.op_type in ('MatMul', 'Gemm')]) == 1  # the head, in float
+    assert len([n for n in nodes if n.op_type == 'MatMulInteger']) == len(names) - 1  # every other Linear, in int8
+    assert 'not nn.Linear layers' in one_line_error(run('export', m, '--quantize', 'int8', '--keep_float', 'nope', '--overwrite'), 'export')
+    assert 'needs --quantize int8' in one_line_error(run('export', m, '--keep_float', names[-1], '--overwrite'), 'export')
+
 def test_existing_file_needs_overwrite(cars):
     r = run('export', cars / 'run', '--format', 'pt2')
     assert 'exists; pass --overwrite' in one_line_error(r, 'export')
