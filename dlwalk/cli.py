@@ -87,6 +87,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           wandb:bool=False, # also log to Weights & Biases (offline unless WANDB_MODE says otherwise)
           calibrate:bool=False, # classifiers: fit a temperature on the validation split and keep it in the model (dlwalk.uncertainty)
           ensemble:int=None, # vision, tabular: train this many seeds into one model folder, a deep ensemble with its temperature (dlwalk.uncertainty)
+          compile:bool=False, # vision, tabular, graph, text: torch.compile the model (dlwalk.fast; eager with a warning if it fails; rarely pays on a CPU)
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
@@ -97,7 +98,9 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
     if ordinal and task not in ('tabular', 'ordinal'):
         raise CLIError(f"--ordinal is for tables (dlwalk train tabular --ordinal --data FILE.csv --target COLUMN); {task or 'a resumed run'} takes no --ordinal")
     if ordinal and ensemble is not None: raise CLIError("--ensemble makes an ensemble of classifiers; it does not take --ordinal: use one of them")
-    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}),
+    if compile and (task not in ('vision', 'tabular', 'graph', 'text') or ordinal or ensemble is not None):
+        raise CLIError(f"--compile is for the vision, tabular, graph and text tasks (without --ordinal or --ensemble), not {task or 'a resumed run'}: leave it out")
+    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}), **({'compile': True} if compile else {}),
                  **({'levels': [l.strip() for l in levels.split(',')]} if levels else {}))
     if ensemble is not None:  # the task `uncertainty` (dlwalk.uncertainty.ensemble_train) with TASK's models as members
         if task not in ('vision', 'tabular'): raise CLIError(f"--ensemble is for vision and tabular models, not {task}; leave it out")
