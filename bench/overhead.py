@@ -50,6 +50,7 @@ p.add_argument('--max-pairs', type=int, default=40)
 p.add_argument('--halfwidth', type=float, default=0.03, help='stop when the 95%% interval of the median ratio is narrower than +-this')
 p.add_argument('--budget-s', type=float, default=240., help='wall seconds at most per modality for the pairs')
 p.add_argument('--compile', action='store_true', help='also measure torch.compile (slow: compiling takes minutes on this CPU)')
+p.add_argument('--no-pairs', action='store_true', help='skip the overhead pairs and profiles (e.g. to measure --compile alone)')
 p.add_argument('--compile-pairs', type=int, default=3)
 p.add_argument('--threads', type=int, default=1)
 p.add_argument('--device', default=None)
@@ -149,7 +150,9 @@ class DLSide:
         return fast, slow
 
 RESULTS, PROFILES, COMPILE = {}, {}, {}
-last_valid = lambda learn: float(learn.recorder.values[-1][-1]) if learn.recorder.values else None
+def metric(name):
+    "The named metric of the learner's last epoch (fastai's Recorder: values exclude 'epoch' and 'time')."
+    return lambda learn: float(learn.recorder.values[-1][[n for n in learn.recorder.metric_names if n not in ('epoch', 'time')].index(name)])
 
 def measure_compile(name, side, default_batches, batches_per_fit):
     "Eager vs compile=True for the dlwalk side: compile time, steady speed-up, and the net speed-up at the default budget."
@@ -189,7 +192,7 @@ if 'vision' in PARTS:
     learn = image_learner(dls, 'cnn', progress=False)
     if CUDA and args.channels_last: learn.model.to(memory_format=torch.channels_last)
     if CUDA and args.amp: learn.to_fp16()
-    side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, lambda l: float(l.recorder.values[-1][1]))
+    side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, metric('accuracy'))
     def plain():
         m = scratch_cnn(); m.load_state_dict(side.init)
         if CUDA and args.channels_last: m.to(memory_format=torch.channels_last)
@@ -198,8 +201,7 @@ if 'vision' in PARTS:
             h = plain_fit(m, xt, yt, xv, yv, epochs=EPOCHS, lr=LR, bs=BS, device=DEV)
         return dict(cpu=c.cpu, wall=c.wall, n=EPOCHS * (n_tr // BS) * BS, metric=h[-1]['accuracy'])
     side(); plain()  # warm-up: first-call costs on neither side's account
-    RESULTS['vision'] = pairs(side, plain, 'vision')
-    PROFILES['vision'] = side.profile(AdamW_torch)
+    if not args.no_pairs: RESULTS['vision'] = pairs(side, plain, 'vision'); PROFILES['vision'] = side.profile(AdamW_torch)
     if args.compile: COMPILE['vision'] = measure_compile('vision', side, 12 * (len(s.train) // BS), n_tr // BS)
 
 # ---------------------------------------------------------------- tabular
@@ -209,7 +211,7 @@ if 'tabular' in PARTS:
     with contextlib.redirect_stdout(io.StringIO()): learn0, rep0 = tabular_train(epochs=1, baseline=False, test=False, device=DEV)
     EPOCHS, LR = (2 if args.smoke else 6), 1e-2
     BS = learn0.dls.train.bs
-    side = DLSide(learn0, lambda l: l.fit_one_cycle(EPOCHS, LR), 0, lambda l: float(l.recorder.values[-1][1]))
+    side = DLSide(learn0, lambda l: l.fit_one_cycle(EPOCHS, LR), 0, metric('accuracy'))
     tds, vds = learn0.dls.train_ds, learn0.dls.valid_ds
     tens = lambda ds: (torch.tensor(ds.cats.to_numpy(), dtype=torch.long), torch.tensor(ds.conts.to_numpy(), dtype=torch.float32),
                        torch.tensor(ds.ys.to_numpy().ravel(), dtype=torch.long))
@@ -235,8 +237,7 @@ if 'tabular' in PARTS:
                     acc = (out.argmax(1).cpu() == yv_).float().mean().item(); vl = F.cross_entropy(out.cpu(), yv_).item()
         return dict(cpu=c.cpu, wall=c.wall, n=EPOCHS * n_b * BS, metric=acc)
     side(); plain()
-    RESULTS['tabular'] = pairs(side, plain, 'tabular')
-    PROFILES['tabular'] = side.profile(Adam)
+    if not args.no_pairs: RESULTS['tabular'] = pairs(side, plain, 'tabular'); PROFILES['tabular'] = side.profile(Adam)
     if args.compile: COMPILE['tabular'] = measure_compile('tabular', side, max(20 * n_b, 300), EPOCHS * n_b)  # fit_budget's default: >= 20 epochs and 300 steps
 
 # ---------------------------------------------------------------- graph
@@ -253,7 +254,7 @@ if 'graph' in PARTS:
     seed_everything(0)
     gdls = GraphDataLoaders.from_graphs(tr, va, bs=BS, cat_sizes=ATOM_CARDINALITIES, device=DEV)
     learn = graph_learner(gdls, 'gin')
-    side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, lambda l: float(l.recorder.values[-1][1]))
+    side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, metric('mae'))
     def plain():
         "A plain PyG loop: PyG DataLoader, AdamW (fastai Adam's settings), OneCycleLR like fastai's, validation each epoch."
         m = copy.deepcopy(learn.model); m.load_state_dict(side.init)
@@ -276,8 +277,7 @@ if 'graph' in PARTS:
                 mae = (pv - yv).abs().mean().item()
         return dict(cpu=c.cpu, wall=c.wall, n=EPOCHS * (n_tr // BS) * BS, metric=mae)
     side(); plain()
-    RESULTS['graph'] = pairs(side, plain, 'graph')
-    PROFILES['graph'] = side.profile(AdamW_torch)
+    if not args.no_pairs: RESULTS['graph'] = pairs(side, plain, 'graph'); PROFILES['graph'] = side.profile(AdamW_torch)
     if args.compile: COMPILE['graph'] = measure_compile('graph', side, 30 * (len(rows[0]) // BS), n_tr // BS)
 
 # ---------------------------------------------------------------- text
@@ -325,8 +325,8 @@ if 'text' in PARTS:
         with Clock() as c: trainer.train()
         return dict(cpu=c.cpu, wall=c.wall, n=steps * BS)
     side(); plain()
-    RESULTS['text'] = pairs(side, plain, 'text', invert=True)  # throughput ratio: samples per CPU second, dlwalk / Trainer
-    PROFILES['text'] = side.profile(functools.partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8))  # text_learner's optimiser before dlwalk.fast
+    if not args.no_pairs: RESULTS['text'] = pairs(side, plain, 'text', invert=True)  # throughput ratio: samples per CPU second, dlwalk / Trainer
+    if not args.no_pairs: PROFILES['text'] = side.profile(functools.partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8))  # text_learner's optimiser before dlwalk.fast
     if args.compile: COMPILE['text'] = measure_compile('text', side, 2 * 480 // BS, n_batches)
 
 # ---------------------------------------------------------------- report
@@ -348,7 +348,7 @@ for x in [hdr] + rows: print('  '.join(f'{str(c):<{w[i]}}' for i, c in enumerate
 for k, r in RESULTS.items():
     if r['dl_metric'] is not None: print(f"{k}: last-pair valid metric dlwalk {r['dl_metric']:.4f}, plain {r['plain_metric']:.4f} (same model, same budget)")
 for k, (fast, slow) in PROFILES.items():
-    print(f"\n{k}: ms per training batch, dlwalk as shipped vs fastai's defaults (batch_profile, one short fit each; wall clock)")
+    print(f"\n{k}: ms per training batch, dlwalk as shipped vs fastai's defaults (batch_profile, one short fit each; process CPU time)")
     t = fast.set_index('part').ms_per_batch.rename('dlwalk').to_frame().join(slow.set_index('part').ms_per_batch.rename('fastai defaults'), how='outer').fillna(0.)
     t = t.sort_values('fastai defaults', ascending=False)
     cb_fast, cb_slow = fast[fast.kind == 'callback'].ms_per_batch.sum(), slow[slow.kind == 'callback'].ms_per_batch.sum()
