@@ -31,7 +31,7 @@ from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dat
 # %% auto #0
 __all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'GBM_GRID', 'TABULAR_BUDGET', 'parse_numeric', 'infer_task', 'to_datetime',
            'is_date_column', 'date_part_names', 'expand_dates', 'clean_table', 'FillMissingCoW', 'LogSkewed',
-           'tabular_dls', 'FastTabDataLoader', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'tabular_rows',
+           'FastTabDataLoader', 'tabular_dls', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'tabular_rows',
            'gbm_baseline', 'tabular_train', 'tabular_recipe', 'tabular_from_recipe', 'permutation_importance',
            'plot_importance']
 
@@ -253,6 +253,24 @@ class LogSkewed(TabularProc):
     def decodes(self, to):
         for n in self.cols: to[n] = np.expm1(to[n])
 
+# %% ../nbs/04_tabular.ipynb #170fec2f
+class _TabRows:
+    "Rows of a `TabularPandas` already as tensors, with the attributes fastai's `ReadTabBatch` reads."
+    def __init__(self, ds, t, idx):
+        self.with_cont, self.y_names, self.device, self.items = ds.with_cont, ds.y_names, ds.device, SimpleNamespace(columns=ds.items.columns)
+        self.cats, self.conts = t['cats'][idx], t['conts'][idx]
+        if 'targ' in t: self.targ = t['targ'][idx]
+
+class FastTabDataLoader(TabDataLoader):
+    "fastai's `TabDataLoader` that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
+    def create_batch(self, b):
+        ds = self.dataset
+        if getattr(self, '_tab_cache', (None,))[0] is not ds:
+            t = dict(cats=tensor(ds.cats).long(), conts=tensor(ds.conts).float())
+            if all(n in ds.items.columns for n in ds.y_names): t['targ'] = tensor(ds.targ)
+            self._tab_cache = (ds, t)
+        return _TabRows(ds, self._tab_cache[1], torch.as_tensor(np.asarray(b, dtype=np.int64)))
+
 # %% ../nbs/04_tabular.ipynb #c9f5ef7f
 def _procs(to): return {type(p).__name__: p for p in to.procs}
 
@@ -272,24 +290,6 @@ def tabular_dls(df:pd.DataFrame, # a frame from `clean_table`
                        cont_names=list(spec['cont_names']), y_names=spec['target'], y_block=y_block,
                        splits=(list(range(n)), list(range(n, len(tv)))))
     return to.dataloaders(bs=bs, device=default_device(device), drop_last=n > bs, dl_type=FastTabDataLoader)
-
-# %% ../nbs/04_tabular.ipynb #cc76e118
-class _TabRows:
-    "Rows of a `TabularPandas` already as tensors, with the attributes fastai's `ReadTabBatch` reads."
-    def __init__(self, ds, t, idx):
-        self.with_cont, self.y_names, self.device, self.items = ds.with_cont, ds.y_names, ds.device, SimpleNamespace(columns=ds.items.columns)
-        self.cats, self.conts = t['cats'][idx], t['conts'][idx]
-        if 'targ' in t: self.targ = t['targ'][idx]
-
-class FastTabDataLoader(TabDataLoader):
-    "fastai's `TabDataLoader` that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
-    def create_batch(self, b):
-        ds = self.dataset
-        if getattr(self, '_tab_cache', (None,))[0] is not ds:
-            t = dict(cats=tensor(ds.cats).long(), conts=tensor(ds.conts).float())
-            if all(n in ds.items.columns for n in ds.y_names): t['targ'] = tensor(ds.targ)
-            self._tab_cache = (ds, t)
-        return _TabRows(ds, self._tab_cache[1], torch.as_tensor(np.asarray(b, dtype=np.int64)))
 
 # %% ../nbs/04_tabular.ipynb #c9a3e7fb
 def tabular_model_config(dls, # DataLoaders from `tabular_dls`
@@ -583,7 +583,7 @@ def tabular_from_recipe(recipe:dict, # from `tabular_recipe` (after a JSON round
     fm.na_dict, fm.medians, fm.add_col = dict(na), dict(pc['fill_missing']['medians']), pc['fill_missing']['add_col']
     p['Categorify'].classes = {n: CategoryMap(v, sort=False, add_na=True) for n, v in pc['categorify'].items()}
     p['Normalize'].means, p['Normalize'].stds = dict(pc['normalize']['means']), dict(pc['normalize']['stds'])
-    dls = to.dataloaders(bs=2, device=default_device(device))
+    dls = to.dataloaders(bs=2, device=default_device(device), dl_type=FastTabDataLoader)
     spec = dict(target=target, task=recipe['kind'], cat_names=list(cats), cont_names=list(conts), classes=recipe['classes'],
                 dates=dict(recipe.get('dates') or {}))
     learn = _learner(dls, spec, recipe['model'])
