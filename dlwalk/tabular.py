@@ -15,7 +15,7 @@ from fastai.data.block import CategoryBlock, RegressionBlock
 from fastai.data.transforms import CategoryMap
 from fastai.losses import CrossEntropyLossFlat, MSELossFlat
 from fastai.metrics import accuracy, rmse
-from fastai.tabular.core import TabDataLoader, TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
+from fastai.tabular.core import TabDataLoader, TabWeightedDL, TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
 from fastai.tabular.learner import TabularLearner
 from fastai.tabular.model import TabularModel, get_emb_sz
 from .core import ColumnError, InputError, default_device, seed_everything, to_plain, unwrap_model
@@ -261,8 +261,8 @@ class _TabRows:
         self.cats, self.conts = t['cats'][idx], t['conts'][idx]
         if 'targ' in t: self.targ = t['targ'][idx]
 
-class FastTabDataLoader(TabDataLoader):
-    "fastai's `TabDataLoader` that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
+class FastTabDataLoader(TabWeightedDL):
+    "fastai's tabular loader (`TabWeightedDL`, what `TabularPandas.dataloaders` makes) that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
     def create_batch(self, b):
         ds = self.dataset
         if getattr(self, '_tab_cache', (None,))[0] is not ds:
