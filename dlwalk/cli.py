@@ -89,6 +89,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           calibrate:bool=False, # classifiers: fit a temperature on the validation split and keep it in the model (dlwalk.uncertainty)
           ensemble:int=None, # vision, tabular: train this many seeds into one model folder, a deep ensemble with its temperature (dlwalk.uncertainty)
           latent:int=None, # vae: latent dimensions, a whole number >= 1 (default 16)
+          compile:bool=False, # vision, tabular, graph, text: torch.compile the model (dlwalk.fast; eager with a warning if it fails; rarely pays on a CPU)
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
@@ -99,7 +100,9 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
     if ordinal and task not in ('tabular', 'ordinal'):
         raise CLIError(f"--ordinal is for tables (dlwalk train tabular --ordinal --data FILE.csv --target COLUMN); {task or 'a resumed run'} takes no --ordinal")
     if ordinal and ensemble is not None: raise CLIError("--ensemble makes an ensemble of classifiers; it does not take --ordinal: use one of them")
-    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}),
+    if compile and (task not in ('vision', 'tabular', 'graph', 'text') or ordinal or ensemble is not None):
+        raise CLIError(f"--compile is for the vision, tabular, graph and text tasks (without --ordinal or --ensemble), not {task or 'a resumed run'}: leave it out")
+    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}), **({'compile': True} if compile else {}),
                  **({'levels': [l.strip() for l in levels.split(',')]} if levels else {}))
     if ensemble is not None:  # the task `uncertainty` (dlwalk.uncertainty.ensemble_train) with TASK's models as members
         if task not in ('vision', 'tabular'): raise CLIError(f"--ensemble is for vision and tabular models, not {task}; leave it out")
@@ -171,11 +174,13 @@ def export(model:str, # a model folder: the --out folder of 'dlwalk train' or it
            format:str='onnx', # onnx (runs with onnxruntime alone: 'dlwalk predict MODEL.onnx') or pt2 (torch.export)
            quantize:str=None, # int8: ONNX Runtime's dynamic int8 quantization of the Linear/MatMul weights (onnx only)
            overwrite:bool=False, # replace an earlier export of the same name
+           keep_float:str=None, # with --quantize int8: comma-separated Linear layer names left in float (recorded in dlwalk.json)
           ):
     "Export a saved model next to its safetensors weights (ONNX or torch.export .pt2), its sha256 recorded in dlwalk.json."
     errs = _user_errors()
     from dlwalk.deploy import export_model
-    try: path, info = export_model(model, format=format, quantize=quantize, overwrite=overwrite)
+    keep = [k.strip() for k in (keep_float or '').split(',') if k.strip()]
+    try: path, info = export_model(model, format=format, quantize=quantize, overwrite=overwrite, keep_float=keep)
     except errs as e: raise CLIError(_one_line(e)) from None
     extra = f", opset {info['opset']}" if info.get('opset') else ''
     print(f"wrote {path} ({info['bytes'] / 1e6:.2f} MB{extra}, sha256 {info['sha256'][:12]}..., max abs diff from the float torch model on a check batch {info['check_max_abs_diff']:.1e})")

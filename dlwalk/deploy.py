@@ -17,9 +17,10 @@ from .export import read_model_info, load_model, RECIPE
 from .onnxrun import ONNX_META_KEY, TOKENIZER_KEY, ONNX_FORMAT, ONNX_FORMAT_VERSION, EXPORT_EXTRA, file_sha256
 
 # %% auto #0
-__all__ = ['EXPORT_FORMATS', 'QUANTIZE', 'EXPORT_SPECS', 'ExportError', 'UntraceableLayerError', 'count_linear',
-           'quantize_dynamic', 'ExportSpec', 'register_export', 'export_spec', 'find_untraceable', 'trace',
-           'export_onnx', 'export_file', 'onnx_max_abs_diff', 'export_name', 'export_model']
+__all__ = ['EXPORT_FORMATS', 'QUANTIZE', 'EXPORT_SPECS', 'ExportError', 'UntraceableLayerError', 'count_linear', 'linear_names',
+           'quantize_dynamic', 'layer_sensitivity', 'choose_float_layers', 'ExportSpec', 'register_export',
+           'export_spec', 'find_untraceable', 'trace', 'onnx_linear_nodes', 'export_onnx', 'export_file',
+           'onnx_max_abs_diff', 'export_name', 'export_model']
 
 # %% ../nbs/15_deploy.ipynb #5c280070
 EXPORT_FORMATS = ('onnx', 'pt2')  # what `dlwalk export --format` writes
@@ -34,21 +35,75 @@ def count_linear(model:nn.Module, # any torch module
                 ) -> int:
     "How many `nn.Linear` layers `model` has: the layers dynamic int8 quantization rewrites."
     return sum(isinstance(m, nn.Linear) for m in unwrap_model(model).modules())
+def linear_names(model:nn.Module, # any torch module
+                ) -> list:
+    "The names of `model`'s `nn.Linear` layers, as `named_modules` gives them: the names `keep_float` and `layer_sensitivity` use."
+    return [n for n, m in unwrap_model(model).named_modules() if isinstance(m, nn.Linear)]
+def _check_keep(model, keep_float) -> list:
+    names, keep = linear_names(model), list(keep_float or ())
+    bad = [k for k in keep if k not in names]
+    if bad: raise InputError(f"keep_float names layer(s) {', '.join(map(repr, bad))} that are not nn.Linear layers of this {type(unwrap_model(model)).__name__}; "
+                             f"use names from dlwalk.deploy.linear_names(model), e.g. {', '.join(names[-2:])}")
+    if names and len(set(keep)) == len(names): raise InputError(f"keep_float lists all {len(names)} nn.Linear layers, so nothing would be quantized; keep fewer in float, or leave out --quantize")
+    return keep
 def quantize_dynamic(model:nn.Module, # a float model (it is copied, not changed)
                      dtype:str='int8', # only 'int8'
                      per_channel:bool=True, # one scale per output channel of each weight (True) or one per weight tensor
+                     keep_float:list|tuple=(), # names of `nn.Linear` layers to leave in float (see `linear_names`, `choose_float_layers`)
                     ) -> nn.Module:
-    "A copy of `model` with every `nn.Linear` replaced by a dynamically quantized int8 one (`torch.ao.quantization.quantize_dynamic`)."
+    "A copy of `model` with its `nn.Linear` layers (all but `keep_float`) replaced by dynamically quantized int8 ones (`torch.ao.quantization.quantize_dynamic`)."
     if dtype not in QUANTIZE: raise InputError(f"quantize must be one of {', '.join(QUANTIZE)}, got {dtype!r}")
     model = unwrap_model(model)
     if not count_linear(model):
         raise InputError(f"{type(model).__name__} has no nn.Linear layer, so dynamic int8 quantization would change nothing; "
                          f"quantize a model with Linear layers (a transformer, an MLP, a classifier head), or leave out --quantize")
+    keep = set(_check_keep(model, keep_float))
     import copy
     with warnings.catch_warnings():  # torch 2.14: quantize_dynamic is deprecated (moving to torchao), and still works on CPU
         warnings.simplefilter('ignore')
         q = torch.ao.quantization
-        return q.quantize_dynamic(copy.deepcopy(model).eval(), {nn.Linear: q.per_channel_dynamic_qconfig} if per_channel else {nn.Linear}, dtype=torch.qint8)
+        qc = q.per_channel_dynamic_qconfig if per_channel else q.default_dynamic_qconfig
+        spec = {nn.Linear: qc} if not keep else {n: qc for n in linear_names(model) if n not in keep}  # by name: only these layers
+        return q.quantize_dynamic(copy.deepcopy(model).eval(), spec, dtype=torch.qint8)
+
+# %% ../nbs/15_deploy.ipynb #b8a931c5
+def layer_sensitivity(model:nn.Module, # a float model (not changed)
+                      score:Callable, # `score(quantized_model) -> float`, higher is better (e.g. the mean cosine with the float outputs on the validation split)
+                      names:list|None=None, # the layers to try (default: every `nn.Linear`, see `linear_names`)
+                      per_channel:bool=True, # the int8 scheme (as in `quantize_dynamic`)
+                     ):
+    "Quantize one `nn.Linear` at a time (every other layer stays float) and score each copy: a DataFrame of `layer` and `score`, the most sensitive (lowest score) first."
+    import pandas as pd
+    all_names = linear_names(model)
+    names = list(all_names if names is None else names)
+    _check_keep(model, [n for n in names if n not in all_names])  # an InputError naming the unknown layers
+    rows = []
+    for n in names:
+        q = quantize_dynamic(model, per_channel=per_channel, keep_float=[o for o in all_names if o != n]) if len(all_names) > 1 else quantize_dynamic(model, per_channel=per_channel)
+        rows.append(dict(layer=n, score=float(score(q))))
+    return pd.DataFrame(rows).sort_values('score', kind='stable').reset_index(drop=True)
+def choose_float_layers(model:nn.Module, # a float model (not changed)
+                        score:Callable, # `score(quantized_model) -> float` on the VALIDATION split, higher is better
+                        sensitivity, # `layer_sensitivity`'s table (most sensitive first)
+                        ks:tuple=(0, 1, 2, 3, 4, 6), # how many of the most sensitive layers to try keeping in float
+                        min_score:float|None=None, # the floor: the smallest k reaching it wins; None (or none reaches it): the best score
+                        per_channel:bool=True, # the int8 scheme (as in `quantize_dynamic`)
+                       ) -> dict:
+    "Choose on the validation split how many of the most sensitive layers stay float: `keep_float` (names), `k`, the quantized `model`, `score` and the `table` of every k tried."
+    import pandas as pd
+    order = list(sensitivity['layer'])
+    ks = sorted({int(k) for k in ks if 0 <= k < len(linear_names(model))})
+    if not ks: raise InputError(f"ks must hold numbers of layers between 0 and {len(linear_names(model)) - 1}, got none")
+    rows, models = [], {}
+    for k in ks:
+        models[k] = quantize_dynamic(model, per_channel=per_channel, keep_float=order[:k])
+        rows.append(dict(k=k, keep_float=order[:k], score=float(score(models[k]))))
+    t = pd.DataFrame(rows)
+    ok = t[t.score >= min_score] if min_score is not None else t.iloc[:0]
+    i = int(ok.index[0]) if len(ok) else int(t.score.idxmax())
+    t['chosen'] = t.index == i
+    k = int(t.k[i])
+    return dict(keep_float=order[:k], k=k, model=models[k], score=float(t.score[i]), table=t)
 
 # %% ../nbs/15_deploy.ipynb #39ba122c
 @dataclass
@@ -159,6 +214,18 @@ def trace(spec:ExportSpec) -> 'torch.export.ExportedProgram':
                                     f"or predict with the model folder (dlwalk predict MODEL_DIR), which needs no export") from e
 
 # %% ../nbs/15_deploy.ipynb #6a6c6203
+def onnx_linear_nodes(model_proto, # an ONNX ModelProto written by `torch.onnx.export(dynamo=True)`
+                     ) -> dict:
+    "`{torch layer name: [ONNX MatMul/Gemm node names]}`, read from the name scopes the dynamo exporter stores in each node's metadata."
+    import ast
+    out = {}
+    for n in model_proto.graph.node:
+        if n.op_type not in ('MatMul', 'Gemm'): continue
+        sc = next((p.value for p in n.metadata_props if p.key == 'pkg.torch.onnx.name_scopes'), None)
+        if not sc: continue
+        scopes = ast.literal_eval(sc)
+        if len(scopes) >= 2: out.setdefault(scopes[-2], []).append(n.name)  # the last scope is the op, the one before it the module
+    return out
 def _need_onnx():
     missing = []
     for m in ('onnx', 'onnxscript', 'onnxruntime'):
@@ -170,6 +237,7 @@ def export_onnx(spec:ExportSpec, # what to export
                   quantize:str|None=None, # 'int8': ONNX Runtime's dynamic quantization of the MatMul/Gemm weights
                   meta:dict|None=None, # JSON facts for the ONNX metadata (the runner's recipe goes in here)
                   per_channel:bool=True, # int8: one scale per output channel of each weight (chosen on valid, see the text)
+                  keep_float:list|tuple=(), # int8: names of `nn.Linear` layers whose MatMul/Gemm nodes stay float (`onnx_linear_nodes`)
                  ) -> dict:
     "Export `spec` with `torch.onnx.export(dynamo=True)` (optionally int8) and store the recipe in the ONNX metadata: facts about the file."
     _need_onnx()
@@ -181,17 +249,24 @@ def export_onnx(spec:ExportSpec, # what to export
         with _quiet():  # the exporter prints its progress
             prog = torch.onnx.export(ep, spec.inputs, dynamo=True, input_names=spec.input_names, output_names=['output'], verbose=False)
         fp = Path(d) / 'fp32.onnx'; prog.save(str(fp))
+        exclude = []
         if quantize:
             from onnxruntime.quantization import quantize_dynamic as ort_q, QuantType
             import logging
+            if keep_float:
+                nodes = onnx_linear_nodes(onnx.load(str(fp)))
+                missing = [k for k in keep_float if k not in nodes]
+                if missing: raise ExportError(f"keep_float: no MatMul/Gemm node of the exported graph comes from layer(s) {', '.join(map(repr, missing))}; "
+                                              f"use names from dlwalk.deploy.linear_names(model) (this graph has {', '.join(list(nodes)[-2:])} ...)")
+                exclude = [n for k in keep_float for base in nodes[k] for n in (base, base + '_MatMul')]  # the quantizer splits a Gemm into `<name>_MatMul` + `<name>_Add`
             qp, root = Path(d) / 'int8.onnx', logging.getLogger()
             level = root.level; root.setLevel(logging.ERROR)  # the quantizer logs a pre-processing hint on the root logger
-            try: ort_q(str(fp), str(qp), weight_type=QuantType.QInt8, per_channel=per_channel)
+            try: ort_q(str(fp), str(qp), weight_type=QuantType.QInt8, per_channel=per_channel, nodes_to_exclude=exclude)
             finally: root.setLevel(level)
             fp = qp
         mp = onnx.load(str(fp))
         opset = next((o.version for o in mp.opset_import if o.domain in ('', 'ai.onnx')), None)
-        facts = dict(format=ONNX_FORMAT, format_version=ONNX_FORMAT_VERSION, task=spec.recipe.get('task'), opset=opset, quantize=quantize, per_channel=bool(quantize and per_channel), pad_id=spec.pad_id,
+        facts = dict(format=ONNX_FORMAT, format_version=ONNX_FORMAT_VERSION, task=spec.recipe.get('task'), opset=opset, quantize=quantize, per_channel=bool(quantize and per_channel), float_layers=list(keep_float) if quantize else [], pad_id=spec.pad_id,
                      dlwalk_version=__version__, torch_version=torch.__version__.split('+')[0], **(meta or {}))
         for k, v in [(ONNX_META_KEY, json.dumps(to_plain(dict(facts, recipe=spec.recipe))))] + list(spec.extra_meta.items()):
             p = mp.metadata_props.add(); p.key, p.value = k, v
@@ -199,6 +274,10 @@ def export_onnx(spec:ExportSpec, # what to export
     return facts
 
 # %% ../nbs/15_deploy.ipynb #a996ff86
+def _spec_name(spec:ExportSpec, model:nn.Module, name:str) -> str:
+    "The name under `spec.module` of the layer called `name` in `model` (the tabular spec wraps the model)."
+    layer = dict(model.named_modules())[name]
+    return next(n for n, m in spec.module.named_modules() if m is layer)
 def export_file(learn, # a learner
                 task:str, # its task
                 recipe:dict, # its recipe
@@ -206,6 +285,7 @@ def export_file(learn, # a learner
                 format:str='onnx', # 'onnx' or 'pt2'
                 quantize:str|None=None, # 'int8' (ONNX only)
                 per_channel:bool=True, # int8: one scale per output channel (see `export_onnx`)
+                keep_float:list|tuple=(), # int8: `nn.Linear` layers left in float (names from `linear_names`, e.g. chosen by `choose_float_layers`)
                ) -> dict:
     "Export `learn`'s model to `path` (written to a temporary file, then renamed): facts including the opset and the parity check."
     if format not in EXPORT_FORMATS: raise ExportError(f"unsupported export format {format!r}; choose from: {', '.join(EXPORT_FORMATS)}")
@@ -215,12 +295,17 @@ def export_file(learn, # a learner
     model = unwrap_model(learn.model).eval().cpu()
     if quantize and not count_linear(model):
         raise ExportError(f"the {task} model ({type(model).__name__}) has no nn.Linear layer, so int8 dynamic quantization would change nothing; leave out --quantize")
+    if keep_float and not quantize: raise ExportError("--keep_float names layers to leave in float when quantizing; it needs --quantize int8")
+    if keep_float:
+        try: _check_keep(model, keep_float)
+        except InputError as e: raise ExportError(str(e)) from None
     spec = export_spec(learn, task, recipe)
     path = Path(path)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=f'.{path.name}.') as d:
         tmp = Path(d) / path.name
         if format == 'onnx':
-            facts = export_onnx(spec, tmp, quantize, per_channel=per_channel)
+            facts = export_onnx(spec, tmp, quantize, per_channel=per_channel, keep_float=[_spec_name(spec, model, k) for k in keep_float or ()])
+            facts['float_layers'] = list(keep_float or ())
             diff = onnx_max_abs_diff(spec.module, tmp, spec.inputs)
         else:
             ep = trace(spec)
@@ -231,7 +316,7 @@ def export_file(learn, # a learner
         atomic_write(path, lambda p: shutil.copyfile(tmp, p))
     return dict(format=format, quantize=quantize, sha256=file_sha256(path), bytes=path.stat().st_size,
                 check_max_abs_diff=diff, exported=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-                **{k: v for k, v in facts.items() if k in ('opset', 'per_channel', 'torch_version', 'dlwalk_version')})
+                **{k: v for k, v in facts.items() if k in ('opset', 'per_channel', 'float_layers', 'torch_version', 'dlwalk_version')})
 def onnx_max_abs_diff(module:nn.Module, # the float model
                       path:str|Path, # its exported .onnx file
                       inputs:tuple, # input tensors (e.g. the test split, prepared)
@@ -258,6 +343,7 @@ def export_model(model_dir:str|Path, # a dlwalk model folder (or a `dlwalk train
                  format:str='onnx', # 'onnx' or 'pt2'
                  quantize:str|None=None, # 'int8' for ONNX Runtime's dynamic int8 quantization
                  overwrite:bool=False, # replace an earlier export of the same name
+                 keep_float:list|tuple=(), # int8: names of `nn.Linear` layers left in float (recorded in dlwalk.json as `float_layers`)
                 ) -> tuple[Path, dict]:
     "`dlwalk export`: write the model next to its safetensors weights and record the file's sha256 in `dlwalk.json`."
     if format not in EXPORT_FORMATS: raise ExportError(f"unsupported export format {format!r}; choose from: {', '.join(EXPORT_FORMATS)}")
@@ -267,7 +353,7 @@ def export_model(model_dir:str|Path, # a dlwalk model folder (or a `dlwalk train
     path = d / export_name(format, quantize)
     if path.exists() and not overwrite: raise ExportError(f"{str(path)!r} exists; pass --overwrite to replace it")
     learn = load_model(d, device='cpu')
-    info = export_file(learn, meta['task'], meta['recipe'], path, format, quantize)
+    info = export_file(learn, meta['task'], meta['recipe'], path, format, quantize, keep_float=keep_float)
     def update(p):
         m = json.loads((d / RECIPE).read_text())
         m.setdefault('exports', {})[path.name] = info

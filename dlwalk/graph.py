@@ -20,6 +20,7 @@ from torch_geometric.loader import DataLoader as PyGDataLoader
 from torch_geometric.utils.smiles import x_map as _x_map
 from torch_geometric import nn as gnn
 from .core import default_device, seed_everything, AdamW_torch
+from .fast import AdamW_fast, make_fast
 from functools import partial
 import torch.nn.functional as F
 from .data import data_dir, get_tpsa, get_karate, dataset_split, split_indices, read_table
@@ -304,7 +305,7 @@ def mse_flat(pred, # model outputs, any shape
     "Mean squared error of the flattened prediction and target: fastai's `MSELossFlat` without its tensor-subclass dispatch, a visible share of a small GNN's step."
     return F.mse_loss(pred.view(-1).float(), targ.view(-1).float())
 
-GRAPH_OPT = partial(AdamW_torch, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)  # fastai Adam's settings, PyTorch's kernels
+GRAPH_OPT = partial(AdamW_fast, betas=(0.9, 0.99), eps=1e-5, weight_decay=0.01)  # fastai Adam's settings, PyTorch's fused kernel
 
 def _learner_defaults(reg):
     "The loss, metrics and optimiser a graph learner gets unless told otherwise (`graph_learner` and `graph_from_recipe`)."
@@ -322,6 +323,7 @@ def graph_learner(dls:GraphDataLoaders, # from `GraphDataLoaders.from_graphs/fro
                   metrics=None, # default: MAE and R² for regression, accuracy for classification
                   norm:bool|None=None, # batch norm after each layer; None: on for graph tasks, off for node tasks
                   heads:int=4, # GAT attention heads
+                  compile:bool=False, # `torch.compile` the model (`dlwalk.fast.compile_model`: falls back to eager with a warning); opt-in, see bench/README.md
                   **kwargs) -> Learner:
     "A fastai `Learner` with a `GNN` for the graphs in `dls`, after checking every graph against the model."
     node = dls.level == 'node'
@@ -354,7 +356,7 @@ def graph_learner(dls:GraphDataLoaders, # from `GraphDataLoaders.from_graphs/fro
     learn = Learner(dls, model, loss_func=d['loss_func'] if loss_func is None else loss_func,
                     metrics=d['metrics'] if metrics is None else metrics, **kwargs)
     learn.graph_cfg = dict(level=dls.level, regression=reg, model=cfg, classes=getattr(dls, 'classes', None))
-    return learn
+    return make_fast(learn, compile=compile)
 
 # %% ../nbs/06_graph.ipynb #546f62d4
 def graph_predict(learn:Learner, # a molecule learner from `graph_learner`, `graph_train` or `graph_from_recipe`

@@ -15,20 +15,25 @@ from fastai.data.block import CategoryBlock, RegressionBlock
 from fastai.data.transforms import CategoryMap
 from fastai.losses import CrossEntropyLossFlat, MSELossFlat
 from fastai.metrics import accuracy, rmse
-from fastai.tabular.core import TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
+from fastai.tabular.core import TabDataLoader, TabWeightedDL, TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
 from fastai.tabular.learner import TabularLearner
 from fastai.tabular.model import TabularModel, get_emb_sz
 from .core import ColumnError, InputError, default_device, seed_everything, to_plain, unwrap_model
 from .data import DATASETS, get_dataset, dataset_split, split_indices, read_table
 from .imbalanced import apply_imbalance, imbalance_metrics, get_decision, set_decision
+from functools import partial
+from types import SimpleNamespace
+from fastai.torch_core import tensor
+from .fast import AdamW_fast, make_fast
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
                          score_predictions, choose_on_valid, fit_budget, BestEpoch)
 
 # %% auto #0
 __all__ = ['NA_TOKENS', 'DATE_PARTS', 'SKEW_LOG', 'GBM_GRID', 'TABULAR_BUDGET', 'parse_numeric', 'infer_task', 'to_datetime',
            'is_date_column', 'date_part_names', 'expand_dates', 'clean_table', 'FillMissingCoW', 'LogSkewed',
-           'tabular_dls', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'tabular_rows', 'gbm_baseline',
-           'tabular_train', 'tabular_recipe', 'tabular_from_recipe', 'permutation_importance', 'plot_importance']
+           'FastTabDataLoader', 'tabular_dls', 'tabular_model_config', 'KeepBest', 'tabular_predict', 'tabular_rows',
+           'gbm_baseline', 'tabular_train', 'tabular_recipe', 'tabular_from_recipe', 'permutation_importance',
+           'plot_importance']
 
 # %% ../nbs/04_tabular.ipynb #5733aa3c
 NA_TOKENS = {'', 'na', 'n/a', 'nan', 'none', 'null', '?', '-', '--', 'missing', '#n/a'}
@@ -248,6 +253,24 @@ class LogSkewed(TabularProc):
     def decodes(self, to):
         for n in self.cols: to[n] = np.expm1(to[n])
 
+# %% ../nbs/04_tabular.ipynb #170fec2f
+class _TabRows:
+    "Rows of a `TabularPandas` already as tensors, with the attributes fastai's `ReadTabBatch` reads."
+    def __init__(self, ds, t, idx):
+        self.with_cont, self.y_names, self.device, self.items = ds.with_cont, ds.y_names, ds.device, SimpleNamespace(columns=ds.items.columns)
+        self.cats, self.conts = t['cats'][idx], t['conts'][idx]
+        if 'targ' in t: self.targ = t['targ'][idx]
+
+class FastTabDataLoader(TabWeightedDL):
+    "fastai's tabular loader (`TabWeightedDL`, what `TabularPandas.dataloaders` makes) that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
+    def create_batch(self, b):
+        ds = self.dataset
+        if getattr(self, '_tab_cache', (None,))[0] is not ds:
+            t = dict(cats=tensor(ds.cats).long(), conts=tensor(ds.conts).float())
+            if all(n in ds.items.columns for n in ds.y_names): t['targ'] = tensor(ds.targ)
+            self._tab_cache = (ds, t)
+        return _TabRows(ds, self._tab_cache[1], torch.as_tensor(np.asarray(b, dtype=np.int64)))
+
 # %% ../nbs/04_tabular.ipynb #c9f5ef7f
 def _procs(to): return {type(p).__name__: p for p in to.procs}
 
@@ -266,7 +289,7 @@ def tabular_dls(df:pd.DataFrame, # a frame from `clean_table`
     to = TabularPandas(tv, procs=([LogSkewed] if log_skewed else []) + [FillMissingCoW, Categorify, Normalize], cat_names=list(spec['cat_names']),
                        cont_names=list(spec['cont_names']), y_names=spec['target'], y_block=y_block,
                        splits=(list(range(n)), list(range(n, len(tv)))))
-    return to.dataloaders(bs=bs, device=default_device(device), drop_last=n > bs)
+    return to.dataloaders(bs=bs, device=default_device(device), drop_last=n > bs, dl_type=FastTabDataLoader)
 
 # %% ../nbs/04_tabular.ipynb #c9a3e7fb
 def tabular_model_config(dls, # DataLoaders from `tabular_dls`
@@ -287,14 +310,16 @@ def tabular_model_config(dls, # DataLoaders from `tabular_dls`
         cfg['y_range'] = [lo - pad, hi + pad]
     return cfg
 
-def _learner(dls, spec, cfg):
+_TAB_OPT = partial(AdamW_fast, betas=(0.9, 0.99), eps=1e-5)  # fastai Adam's settings (its default optimiser), PyTorch's fused kernel
+
+def _learner(dls, spec, cfg, compile=False):
     model = TabularModel([tuple(e) for e in cfg['emb_szs']], cfg['n_cont'], cfg['out_sz'], list(cfg['layers']),
                          ps=cfg['ps'], embed_p=cfg['embed_p'], y_range=cfg['y_range'])
     cls = spec['task'] == 'classification'
     learn = TabularLearner(dls, model, loss_func=CrossEntropyLossFlat() if cls else MSELossFlat(),
-                           metrics=[accuracy] if cls else [rmse])
+                           metrics=[accuracy] if cls else [rmse], opt_func=_TAB_OPT)
     learn.tab_spec, learn.tab_config = dict(spec), dict(cfg)
-    return learn
+    return make_fast(learn, compile=compile)
 
 # %% ../nbs/04_tabular.ipynb #99328edb
 class KeepBest(BestEpoch):
@@ -463,6 +488,7 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
                   log_skewed:bool=False, # add `LogSkewed`: log1p of strongly right-skewed non-negative columns
                   imbalance_kwargs:dict|None=None, # passed to `apply_imbalance`
                   quiet:bool|None=None, # hide fastai's progress bar and epoch table; None: hide unless `cbs` are given
+                  compile:bool=False, # `torch.compile` the model (`dlwalk.fast.compile_model`: falls back to eager with a warning); opt-in, see bench/README.md
                  ):
     "Train fastai's tabular learner on the fixed split; returns `(learn, report)`: `dlwalk.task`'s report, with the richer metrics and HistGradientBoosting's as extras."
     a = check_train_args('tabular', epochs, lr, bs, seed, imbalanced, supports_imbalanced=True)
@@ -484,7 +510,7 @@ def tabular_train(data=None, # DataFrame, CSV path or registered dataset name; N
     seed_everything(seed)
     dls = tabular_dls(df, spec, tr, va, bs=bs, device=device, log_skewed=log_skewed)
     cfg = tabular_model_config(dls, spec, layers=layers, ps=ps)
-    learn = _learner(dls, spec, cfg)
+    learn = _learner(dls, spec, cfg, compile=compile)
     learn.tab_data = dict(train=df.iloc[tr], valid=df.iloc[va], test=df.iloc[te])
     if a['imbalanced']: apply_imbalance(learn, a['imbalanced'], **(imbalance_kwargs or {}))
     lr = resolve_lr(learn, a['lr'], 1e-2)
@@ -559,7 +585,7 @@ def tabular_from_recipe(recipe:dict, # from `tabular_recipe` (after a JSON round
     fm.na_dict, fm.medians, fm.add_col = dict(na), dict(pc['fill_missing']['medians']), pc['fill_missing']['add_col']
     p['Categorify'].classes = {n: CategoryMap(v, sort=False, add_na=True) for n, v in pc['categorify'].items()}
     p['Normalize'].means, p['Normalize'].stds = dict(pc['normalize']['means']), dict(pc['normalize']['stds'])
-    dls = to.dataloaders(bs=2, device=default_device(device))
+    dls = to.dataloaders(bs=2, device=default_device(device), dl_type=FastTabDataLoader)
     spec = dict(target=target, task=recipe['kind'], cat_names=list(cats), cont_names=list(conts), classes=recipe['classes'],
                 dates=dict(recipe.get('dates') or {}))
     learn = _learner(dls, spec, recipe['model'])

@@ -22,6 +22,7 @@ from fastai.callback.training import GradientClip
 from fastai.callback.schedule import ParamScheduler, SchedLin, combine_scheds
 from .core import default_device, seed_everything, auto_amp, InputError, ColumnError, MissingInputError
 from .data import get_dataset, dataset_split, split_indices, OfflineError, check_online, read_table
+from .fast import AdamW_fast, make_fast
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
                          score_predictions)
 
@@ -271,6 +272,7 @@ def text_learner(dls:HFDataLoaders, # from `HFDataLoaders.from_texts`
                  clip:float|None=1.0, # gradient norm clipping (None for none)
                  amp:bool=True, # mixed precision where the device supports it
                  cbs=None, # extra fastai callbacks (gradient clipping is added to them)
+                 compile:bool=False, # `torch.compile` the model (`dlwalk.fast.compile_model`: falls back to eager with a warning); opt-in, see bench/README.md
                  **kwargs, # passed to fastai's `Learner`, e.g. `loss_func`
                 ) -> Learner:
     "A fastai `Learner` fine-tuning a Hugging Face sequence classifier on `dls`."
@@ -280,9 +282,10 @@ def text_learner(dls:HFDataLoaders, # from `HFDataLoaders.from_texts`
     metrics = [partial(accuracy_multi, thresh=0.5, sigmoid=True)] if multi else [accuracy]
     cbs = list(cbs or []) + ([GradientClip(clip)] if clip else [])
     learn = Learner(dls, HFTextModel(hf).to(dls.device), loss_func=BCEWithLogitsLossFlat() if multi else CrossEntropyLossFlat(),
-                    opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8), lr=lr, wd=wd, metrics=metrics,
+                    opt_func=partial(AdamW_fast, betas=(0.9, 0.999), eps=1e-8), lr=lr, wd=wd, metrics=metrics,
                     splitter=hf_splitter, train_bn=False, cbs=cbs, **kwargs)
     learn.model_ref = str(model)
+    make_fast(learn, compile=compile)
     return auto_amp(learn) if amp else learn
 
 @patch

@@ -326,6 +326,7 @@ def check_pretrained(arch:str, # a timm architecture name
 
 # %% ../nbs/03_vision.ipynb #b42625ca
 from .core import AdamW_torch  # shared with the other learners
+from .fast import AdamW_fast, make_fast  # the fused optimiser step and fastai's per-batch savings
 
 def _set_stats(dls:DataLoaders, mean, std):
     "Normalise `dls` (from `array_dls` or `folder_dls`) with `mean`, `std` instead of its current statistics, in place."
@@ -378,6 +379,7 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
                   wd:float=0.01, # AdamW weight decay
                   metrics=accuracy, # fastai metrics shown each epoch
                   backbone:str|Path|None=None, # 'cnn': an encoder folder (e.g. `dlwalk.ssl.save_encoder`'s) whose weights start the conv body; its depth and width win
+                  compile:bool=False, # `torch.compile` the model (`dlwalk.fast.compile_model`: falls back to eager with a warning); opt-in, see bench/README.md
                   **kwargs) -> Learner:
     "A fastai `Learner` for `dls` with dlwalk's CNN or a timm backbone (body/head split for `freeze`/`fine_tune`)."
     m, weights, adapted = dls.vision_meta, None, []
@@ -391,7 +393,7 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
         model = scratch_cnn(m['n_in'], len(m['classes']), **arch_kwargs)
         if backbone is not None: model[0].load_state_dict(body)
         learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(),
-                        opt_func=AdamW_torch, splitter=body_head_splitter, metrics=metrics, wd=wd, **kwargs)
+                        opt_func=AdamW_fast, splitter=body_head_splitter, metrics=metrics, wd=wd, **kwargs)
     elif backbone is not None: raise InputError(f"backbone= starts dlwalk's 'cnn' from a saved encoder; for {arch!r} use pretrained=True")
     else:
         if not isinstance(arch, str): raise TypeError(f"arch must be 'cnn' or a timm name (str), got {type(arch).__name__}")
@@ -403,11 +405,11 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
             adapted = _fit_to_pretrained(dls, arch)
             if weights['source'] == 'offline': kwargs = dict(kwargs, pretrained_cfg_overlay=dict(file=weights['file']))  # timm loads the local file
         arch_kwargs = {}
-        learn = vision_learner(dls, arch, pretrained=bool(pretrained), n_in=m['n_in'], normalize=False, opt_func=AdamW_torch,
+        learn = vision_learner(dls, arch, pretrained=bool(pretrained), n_in=m['n_in'], normalize=False, opt_func=AdamW_fast,
                                loss_func=CrossEntropyLossFlat(), metrics=metrics, wd=wd, **kwargs)
     if progress is False: learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, ProgressCallback)])
     learn.vision_meta = dict(m, arch=arch, arch_kwargs=arch_kwargs, pretrained=bool(pretrained), weights=weights, adapted=adapted)
-    return learn
+    return make_fast(learn, compile=compile)
 
 # %% ../nbs/03_vision.ipynb #754ca6f9
 def read_backbone(path:str|Path, # a dlwalk model folder with a `backbone` entry in its recipe (e.g. from `dlwalk.ssl.save_encoder`)
