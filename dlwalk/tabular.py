@@ -260,6 +260,7 @@ class _TabRows:
         self.with_cont, self.y_names, self.device, self.items = ds.with_cont, ds.y_names, ds.device, SimpleNamespace(columns=ds.items.columns)
         self.cats, self.conts = t['cats'][idx], t['conts'][idx]
         if 'targ' in t: self.targ = t['targ'][idx]
+    def __len__(self): return len(self.cats)  # the batch's rows: fastai's `find_bs` counts them (its DistributedDL does, per batch)
 
 class FastTabDataLoader(TabWeightedDL):
     "fastai's tabular loader (`TabWeightedDL`, what `TabularPandas.dataloaders` makes) that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
