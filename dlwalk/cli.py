@@ -129,9 +129,8 @@ def predict(model:str, # a model folder (the --out folder of 'dlwalk train' or i
            ):
     "Predict with a saved dlwalk model: one row per item with the prediction and, for classification, a probability per class."
     if str(model).lower().endswith('.onnx'):  # an exported file: onnxruntime alone, torch is never imported
-        if uncertainty: raise CLIError("--uncertainty needs the model folder (MC dropout or an ensemble's members); an exported .onnx file gives the prediction and class probabilities only")
         from dlwalk.onnxrun import onnx_predict, OnnxRunError
-        try: df = onnx_predict(model, data, column=column)
+        try: df = onnx_predict(model, data, column=column, uncertainty=uncertainty)
         except OnnxRunError as e: raise CLIError(_one_line(e)) from None
     else:
         errs = _user_errors()

@@ -271,8 +271,10 @@ def read_onnx_items(task:str, # the model's task: tabular, vision or text
 def onnx_predict(model:str|Path, # a `.onnx` file written by `dlwalk export`
                  inp:str, # what to predict on (see `read_onnx_items`)
                  column:str|None=None, # the CSV column holding the items (vision, text)
+                 uncertainty:bool=False, # refused: entropy and mutual information need the model folder (`dlwalk.uncertainty`)
                 ):
     "`dlwalk predict MODEL.onnx DATA`: an `input` column, then the model folder's columns (`prediction`, `p_<class>`), with onnxruntime alone."
+    if uncertainty: raise OnnxRunError("--uncertainty needs the model folder (MC dropout or an ensemble's members); an exported .onnx file gives the prediction and class probabilities only")
     m = OnnxModel(model)
     items, labels = read_onnx_items(m.task, inp, column)
     df = m.predict(items)

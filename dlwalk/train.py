@@ -658,7 +658,7 @@ def read_items(task:str, # the model's task
     df = _read_csv(p, task)
     return df, [str(i) for i in range(len(df))]
 
-def predict(model:str|Path, # a model folder (or the --out folder of a run)
+def predict(model:str|Path, # a model folder (or the --out folder of a run), or a `.onnx` file from `dlwalk export`
             inp:str, # what to predict on (see `read_items`)
             column:str|None=None, # the CSV column holding the items (graph, text, vision)
             device:str|None=None, # cpu, cuda, mps; default: cpu
@@ -666,6 +666,10 @@ def predict(model:str|Path, # a model folder (or the --out folder of a run)
             samples:int=20, # MC-dropout passes for `uncertainty` on a single model
            ) -> pd.DataFrame:
     "Load the model in `model` (never unpickling) and predict on `inp`: one row per item, `prediction` and `p_<class>` columns."
+    if str(model).lower().endswith('.onnx'):  # an exported file: ONNX Runtime runs it (`dlwalk.onnxrun`), the same columns as the folder
+        from .onnxrun import onnx_predict, OnnxRunError
+        try: return onnx_predict(model, inp, column=column, uncertainty=uncertainty)
+        except OnnxRunError as e: raise UsageError(str(e).splitlines()[0]) from None
     info = _user_errors(read_model_info, model)
     T = _user_errors(get_task, info['task'])
     items, labels = read_items(info['recipe'].get('base') or info['task'], inp, column)  # an ensemble reads its members' task's items

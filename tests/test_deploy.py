@@ -59,6 +59,18 @@ def test_export_and_predict_onnx(cars):
     assert (a.prediction == b.prediction).all()
     np.testing.assert_allclose(a.iloc[:, 2:].to_numpy(), b.iloc[:, 2:].to_numpy(), atol=1e-5)
 
+def test_python_predict_on_onnx(cars):
+    "`dlwalk.train.predict` takes the exported file too, with the model folder's columns and values; --uncertainty is refused in one line."
+    from dlwalk.train import predict, UsageError
+    model = cars / 'run' / 'model'
+    if not (model / 'model.onnx').exists(): assert run('export', cars / 'run').returncode == 0
+    a, b = predict(model / 'model.onnx', cars / 'rows.csv'), predict(cars / 'run', cars / 'rows.csv')
+    assert list(a.columns) == list(b.columns) == ['input', 'prediction', 'p_Europe', 'p_Japan', 'p_USA']
+    assert (a.prediction == b.prediction).all()
+    np.testing.assert_allclose(a.iloc[:, 2:].to_numpy(float), b.iloc[:, 2:].to_numpy(float), atol=1e-5)
+    with pytest.raises(UsageError, match='--uncertainty needs the model folder'): predict(model / 'model.onnx', cars / 'rows.csv', uncertainty=True)
+    with pytest.raises(UsageError, match='does not exist'): predict(cars / 'missing.onnx', cars / 'rows.csv')
+
 def test_export_int8_and_pt2(cars):
     "The int8 ONNX and the .pt2 sit next to the weights too; the model folder still loads."
     for args, name in ((['--quantize', 'int8'], 'model.int8.onnx'), (['--format', 'pt2'], 'model.pt2')):
