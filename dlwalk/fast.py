@@ -11,12 +11,16 @@ import torch
 import fastai.callback.schedule as fastai_schedule
 from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper
-from fastai.torch_core import tensor
+from fastai.torch_core import tensor, TensorBase
+from fastai.losses import BaseLoss
+from fastai.callback.core import (CancelBatchException, CancelBackwardException, CancelEpochException, CancelFitException,
+                                  CancelStepException, CancelTrainException, CancelValidException)
+from fastcore.xtras import modify_exception
 from fastcore.foundation import L
 
 # %% auto #0
 __all__ = ['handles', 'batch_profile', 'FastOptimWrapper', 'AdamW_fast', 'combine_scheds', 'patch_schedules', 'fast_dispatch',
-           'compile_model', 'make_fast']
+           'patch_events', 'PlainLoss', 'plain_loss', 'compile_model', 'make_fast']
 
 # %% ../nbs/02b_fast.ipynb #0a0d8bc8
 _INNER = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_batch')
@@ -128,6 +132,9 @@ def patch_schedules():
     fastai_schedule.combine_scheds = combine_scheds
 
 # %% ../nbs/02b_fast.ipynb #9ace4bed
+_CANCELS = (CancelBatchException, CancelBackwardException, CancelEpochException, CancelFitException, CancelStepException,
+            CancelTrainException, CancelValidException)
+
 def fast_dispatch(learn:Learner # the learner; changed in place (an instance attribute, `learn._call_one`)
                  ) -> Learner:
     "Make `learn` call, at each batch event, only the callbacks that define a method for it; other events go to every callback as in fastai."
@@ -138,7 +145,8 @@ class _Dispatch:
     "`fast_dispatch`'s event caller: an object, not a closure, so a learner that has it still pickles and deep-copies (the copy calls its own callbacks)."
     def __init__(self, learn): self.learn, self.cache = learn, {}
     def __call__(self, event_name):
-        cbs = self.learn.cbs.items
+        learn = self.learn
+        cbs = learn.cbs.items
         key = (event_name, tuple(map(id, cbs)))
         todo = self.cache.get(key)
         if todo is None:
@@ -146,33 +154,86 @@ class _Dispatch:
             if event_name in _INNER: todo = [cb for cb in todo if handles(cb, event_name)]
             if len(self.cache) > 512: self.cache.clear()
             self.cache[key] = todo
-        for cb in todo: cb(event_name)
+        if event_name not in _INNER:
+            for cb in todo: cb(event_name)
+            return
+        tr = learn.training
+        for cb in todo:  # what fastai's `Callback.__call__` does for a batch event, without its attribute look-ups through the learner
+            t = cb.__dict__.get('training', tr)
+            if cb.run and ((cb.run_train and t) or (cb.run_valid and not t)):
+                try: getattr(cb, event_name)()
+                except _CANCELS: raise
+                except Exception as e:
+                    raise modify_exception(e, f'Exception occured in `{cb.__class__.__name__}` when calling event `{event_name}`:\n\t{e.args[0] if e.args else ""}', replace=True)
     def __getstate__(self): return dict(learn=self.learn, cache={})  # ids are not stable across copies
+
+def _learner_call(self, event_name):
+    "fastai's `Learner.__call__` (one event name or several), without building a list for a single name."
+    if isinstance(event_name, str): self._call_one(event_name)
+    else:
+        for e in L(event_name): self._call_one(e)
+
+def patch_events():
+    "Make fastai's `Learner.__call__`, which runs an event about 15 times a batch, skip building a fastcore list for a single event name. Idempotent."
+    Learner.__call__ = _learner_call
+
+# %% ../nbs/02b_fast.ipynb #5608b0ff
+def _plain(x): return x.as_subclass(torch.Tensor) if isinstance(x, TensorBase) else x
+
+class PlainLoss(BaseLoss):
+    "A fastai flattened loss (`CrossEntropyLossFlat`, `MSELossFlat`, ...) computed on plain tensors, so it returns a `torch.Tensor` instead of fastai's `TensorBase`; the same values, and the wrapped loss's `activation`, `decodes`, `reduction` and attributes."
+    def __init__(self, loss:BaseLoss): # the fastai loss to wrap
+        self.__dict__['loss'] = loss
+    def __getattr__(self, k):
+        d = self.__dict__
+        if 'loss' not in d or k.startswith('__'): raise AttributeError(k)
+        return getattr(d['loss'], k)
+    def __setattr__(self, k, v): setattr(self.loss, k, v)  # e.g. `thresh`, `reduction`: the wrapped loss's
+    def __setstate__(self, d): self.__dict__.update(d)
+    def activation(self, x): return self.loss.activation(x)
+    def decodes(self, x): return self.loss.decodes(x)
+    def __repr__(self): return repr(self.loss)
+    def __call__(self, inp, targ, **kwargs):
+        l = self.loss
+        inp, targ = (_plain(x).transpose(l.axis, -1).contiguous() if isinstance(x, torch.Tensor) else x for x in (inp, targ))
+        if l.floatify and targ.dtype != torch.float16: targ = targ.float()
+        if targ.dtype in (torch.int8, torch.int16, torch.int32): targ = targ.long()
+        if l.flatten: inp = inp.view(-1, inp.shape[-1]) if l.is_2d else inp.view(-1)
+        return l.func.__call__(inp, targ.view(-1) if l.flatten else targ, **kwargs)
+
+def plain_loss(loss): # a learner's `loss_func`
+    "`PlainLoss(loss)` for a fastai flattened loss that computes with `BaseLoss`'s own call; any other loss unchanged."
+    if isinstance(loss, BaseLoss) and not isinstance(loss, PlainLoss) and type(loss).__call__ is BaseLoss.__call__: return PlainLoss(loss)
+    return loss
 
 # %% ../nbs/02b_fast.ipynb #534e9bb6
 def _compile_errors():
-    "The exceptions a failed compilation raises (dynamo, its backends, a missing or failing C++ compiler)."
-    import torch._dynamo.exc as exc
-    return (exc.BackendCompilerFailed, exc.Unsupported, exc.TorchRuntimeError, exc.InternalTorchDynamoError, RuntimeError,
-            NotImplementedError, AssertionError, OSError)
+    "The exceptions of the compiler itself: dynamo's (tracing, its backends) and inductor's (code generation, a missing or failing C++ compiler)."
+    import torch._dynamo.exc as dexc, torch._inductor.exc as iexc
+    return (dexc.TorchDynamoException,) + tuple(v for v in vars(iexc).values()
+                                              if isinstance(v, type) and issubclass(v, Exception) and v.__module__ == iexc.__name__)
 
 def compile_model(model:torch.nn.Module, # compiled in place: its `state_dict` keys stay as they are
                   name:str='model', # what the fallback warning calls it
                   **kwargs) -> torch.nn.Module: # passed to `torch.compile`, e.g. `mode`, `dynamic`, `backend`
-    "Compile `model` in place with `torch.compile`; if that fails when it is called, warn once with the reason and run it eagerly. `model.compile_error` holds the reason (None while compiled)."
+    "Compile `model` in place with `torch.compile`; if the compiler fails when it is called, warn once with the reason and run it eagerly; the model's own errors propagate. `model.compile_error` holds the reason (None while compiled)."
     model.compile(**kwargs)
     compiled = model._compiled_call_impl
     def _call(*args, **kw):
         try: return compiled(*args, **kw)
         except _compile_errors() as e:
-            model._compiled_call_impl = None  # eager from now on
+            model._compiled_call_impl = None  # try the same call eagerly
+            try: out = model(*args, **kw)
+            except Exception:
+                model._compiled_call_impl = _call  # it fails eagerly too: the model's error (raised with the compiler's as context), not the compiler's
+                raise
             root = e
             while (getattr(root, 'inner_exception', None) or root.__cause__) is not None:  # dynamo wraps the backend's own error
                 root = getattr(root, 'inner_exception', None) or root.__cause__
             first = str(root).strip().splitlines()[0] if str(root).strip() else ''
             model.compile_error = (f'{type(e).__name__}, ' if root is not e else '') + f'{type(root).__name__}: {first}'[:300]
             warnings.warn(f'torch.compile failed for the {name}, running it eagerly ({model.compile_error})', stacklevel=2)
-            return model(*args, **kw)
+            return out  # eager from now on
     model._compiled_call_impl = _call
     model.compile_error = None
     return model
@@ -181,8 +242,10 @@ def compile_model(model:torch.nn.Module, # compiled in place: its `state_dict` k
 def make_fast(learn:Learner, # a fastai learner; changed in place
               compile:bool=False, # also `compile_model` its model (opt-in: on a CPU it rarely pays for itself, see bench/README.md)
               **compile_kwargs) -> Learner: # passed to `torch.compile`
-    "This chapter's per-batch savings on `learn`: events dispatched only to callbacks that handle them, the schedule in Python floats, and optionally `torch.compile`."
+    "This chapter's per-batch savings on `learn`: a loss returning plain tensors, events dispatched only to callbacks that handle them (one call per event), the schedule in Python floats, and optionally `torch.compile`."
     patch_schedules()
+    patch_events()
+    learn.loss_func = plain_loss(learn.loss_func)
     fast_dispatch(learn)
     if compile: compile_model(learn.model, **compile_kwargs)
     return learn
