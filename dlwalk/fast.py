@@ -13,6 +13,8 @@ from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper
 from fastai.torch_core import tensor, TensorBase
 from fastai.losses import BaseLoss
+from fastai.learner import Recorder, AvgSmoothLoss
+from fastai.torch_core import maybe_gather
 from fastai.callback.core import (CancelBatchException, CancelBackwardException, CancelEpochException, CancelFitException,
                                   CancelStepException, CancelTrainException, CancelValidException)
 from fastcore.xtras import modify_exception
@@ -20,7 +22,7 @@ from fastcore.foundation import L
 
 # %% auto #0
 __all__ = ['handles', 'batch_profile', 'FastOptimWrapper', 'AdamW_fast', 'combine_scheds', 'patch_schedules', 'fast_dispatch',
-           'patch_events', 'PlainLoss', 'plain_loss', 'compile_model', 'make_fast']
+           'patch_events', 'patch_recorder', 'PlainLoss', 'plain_loss', 'compile_model', 'make_fast']
 
 # %% ../nbs/02b_fast.ipynb #0a0d8bc8
 _INNER = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_batch')
@@ -177,7 +179,35 @@ def patch_events():
     "Make fastai's `Learner.__call__`, which runs an event about 15 times a batch, skip building a fastcore list for a single event name. Idempotent."
     Learner.__call__ = _learner_call
 
-# %% ../nbs/02b_fast.ipynb #5608b0ff
+# %% ../nbs/02b_fast.ipynb #7c53c17d
+def _recorder_after_batch(self):
+    "fastai's `Recorder.after_batch`, without building lists of metrics every batch."
+    learn = self.learn
+    if len(learn.yb) == 0: return
+    if learn.training:
+        if not getattr(self, 'cancel_train', False):
+            self.smooth_loss.accumulate(learn)
+            if self.train_metrics:
+                for met in learn.metrics: met.accumulate(learn)
+        self.lrs.append(learn.opt.hypers[-1]['lr'])
+        v = self.smooth_loss.value
+        self.losses.append(v)
+        learn.smooth_loss = v
+    elif not getattr(self, 'cancel_valid', False) and self.valid_metrics:
+        self.loss.accumulate(learn)
+        for met in learn.metrics: met.accumulate(learn)
+
+def _smooth_accumulate(self, learn):
+    "fastai's `AvgSmoothLoss.accumulate`: the loss detached, gathered across processes if distributed, on the CPU, then the running average."
+    self.count += 1
+    self.val = torch.lerp(maybe_gather(learn.loss.mean().detach()).cpu(), self.val, self.beta)
+
+def patch_recorder():
+    "Make fastai's `Recorder.after_batch` and `AvgSmoothLoss.accumulate` do their per-batch work in fewer Python steps; the same values. Idempotent."
+    Recorder.after_batch = _recorder_after_batch
+    AvgSmoothLoss.accumulate = _smooth_accumulate
+
+# %% ../nbs/02b_fast.ipynb #26fc43a5
 def _plain(x): return x.as_subclass(torch.Tensor) if isinstance(x, TensorBase) else x
 
 class PlainLoss(BaseLoss):
@@ -242,9 +272,10 @@ def compile_model(model:torch.nn.Module, # compiled in place: its `state_dict` k
 def make_fast(learn:Learner, # a fastai learner; changed in place
               compile:bool=False, # also `compile_model` its model (opt-in: on a CPU it rarely pays for itself, see bench/README.md)
               **compile_kwargs) -> Learner: # passed to `torch.compile`
-    "This chapter's per-batch savings on `learn`: a loss returning plain tensors, events dispatched only to callbacks that handle them (one call per event), the schedule in Python floats, and optionally `torch.compile`."
+    "This chapter's per-batch savings on `learn`: a loss returning plain tensors, events dispatched only to callbacks that handle them (one call per event), the recorder's per-batch work in fewer steps, the schedule in Python floats, and optionally `torch.compile`."
     patch_schedules()
     patch_events()
+    patch_recorder()
     learn.loss_func = plain_loss(learn.loss_func)
     fast_dispatch(learn)
     if compile: compile_model(learn.model, **compile_kwargs)
