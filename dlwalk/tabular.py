@@ -23,7 +23,7 @@ from .data import DATASETS, get_dataset, dataset_split, split_indices, read_tabl
 from .imbalanced import apply_imbalance, imbalance_metrics, get_decision, set_decision
 from functools import partial
 from types import SimpleNamespace
-from fastai.torch_core import tensor
+from fastai.torch_core import tensor, to_device
 from .fast import AdamW_fast, make_fast
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
                          score_predictions, choose_on_valid, fit_budget, BestEpoch)
@@ -273,6 +273,19 @@ class FastTabDataLoader(TabWeightedDL):
             self._tab_cache = (ds, t, meta)
         _, t, meta = self._tab_cache
         return _TabRows(dict(meta, device=ds.device), t, torch.as_tensor(np.asarray(b, dtype=np.int64)))  # the device read live: `dls.to` may change it
+    def __iter__(self):
+        "fastai's iteration, without PyTorch's `DataLoader` machinery in between when there are no worker processes: the same batches in the same order."
+        if self.fake_l.num_workers or self.pin_memory or self.prebatched or self.bs is None:
+            yield from super().__iter__(); return
+        self.randomize(); self.before_iter()
+        idxs = [s for s in map(self.do_item, self.get_idxs()) if s is not None]
+        bs = self.bs
+        stop = len(idxs) - len(idxs) % bs if self.drop_last else len(idxs)
+        for i in range(0, stop, bs):
+            b = self.do_batch(idxs[i:i + bs])
+            if self.device is not None: b = to_device(b, self.device)
+            yield self.after_batch(b)
+        self.after_iter()
 
 # %% ../nbs/04_tabular.ipynb #c9f5ef7f
 def _procs(to): return {type(p).__name__: p for p in to.procs}
