@@ -14,6 +14,7 @@ from fastai.optimizer import OptimWrapper
 from fastai.torch_core import tensor, TensorBase
 from fastai.losses import BaseLoss
 from fastai.learner import Recorder, AvgSmoothLoss
+from fastai.callback.schedule import ParamScheduler
 from fastai.torch_core import maybe_gather
 from fastai.callback.core import (CancelBatchException, CancelBackwardException, CancelEpochException, CancelFitException,
                                   CancelStepException, CancelTrainException, CancelValidException)
@@ -179,7 +180,7 @@ def patch_events():
     "Make fastai's `Learner.__call__`, which runs an event about 15 times a batch, skip building a fastcore list for a single event name. Idempotent."
     Learner.__call__ = _learner_call
 
-# %% ../nbs/02b_fast.ipynb #7c53c17d
+# %% ../nbs/02b_fast.ipynb #42c86f2f
 def _recorder_after_batch(self):
     "fastai's `Recorder.after_batch`, without building lists of metrics every batch."
     learn = self.learn
@@ -202,12 +203,18 @@ def _smooth_accumulate(self, learn):
     self.count += 1
     self.val = torch.lerp(maybe_gather(learn.loss.mean().detach()).cpu(), self.val, self.beta)
 
+def _sched_after_batch(self):
+    "fastai's `ParamScheduler.after_batch`: the optimiser's hyper-parameters read once, not once per scheduled one."
+    h = self.learn.opt.hypers[-1]
+    for p in self.scheds.keys(): self.hps[p].append(h[p])
+
 def patch_recorder():
-    "Make fastai's `Recorder.after_batch` and `AvgSmoothLoss.accumulate` do their per-batch work in fewer Python steps; the same values. Idempotent."
+    "Make fastai's `Recorder.after_batch`, `AvgSmoothLoss.accumulate` and `ParamScheduler.after_batch` (what records the losses, metrics and hyper-parameters) do their per-batch work in fewer Python steps; the same values. Idempotent."
     Recorder.after_batch = _recorder_after_batch
     AvgSmoothLoss.accumulate = _smooth_accumulate
+    ParamScheduler.after_batch = _sched_after_batch
 
-# %% ../nbs/02b_fast.ipynb #26fc43a5
+# %% ../nbs/02b_fast.ipynb #3bf10727
 def _plain(x): return x.as_subclass(torch.Tensor) if isinstance(x, TensorBase) else x
 
 class PlainLoss(BaseLoss):
