@@ -30,7 +30,7 @@ What it measures, per modality (--parts, default all four):
    default, and never used on the CPU).
 2. Where a dlwalk training batch spends its time: `dlwalk.fast.batch_profile` on one short fit of each learner, as
    shipped (dlwalk.fast applied) and with fastai's defaults restored (fastai's own event dispatch, `combine_scheds`
-   and optimiser: `dlwalk.core.AdamW_torch` for vision/graph, fastai's Adam for tabular/text); milliseconds per batch.
+   and optimiser; the process-wide `patch_events`, `patch_recorder` and the learner's `PlainLoss` stay in both: `dlwalk.core.AdamW_torch` for vision/graph, fastai's Adam for tabular/text); milliseconds per batch.
 3. --compile: the same dlwalk fit with `compile=True`: the first fit's extra CPU time (compilation) and the steady
    speed-up (eager CPU time / compiled CPU time of later fits, median of --compile-pairs interleaved pairs), and the
    net speed-up at each task's default training budget (the number of training batches `dlwalk walk`'s settings run):
