@@ -10,38 +10,32 @@ What it measures, in order:
    max_features chosen on the VALID split per seed from `FOREST_GRID` (`choose_forest`), then its test MAE and R2.
    Spreads are sample standard deviations (ddof=1) over the seeds; GNN vs forest is a paired comparison by seed
    (mean test-MAE difference, its standard error, wins/ties/losses).
-4. Overhead of dlwalk/fastai over a plain PyG training loop for the chosen architecture: the same model and initial
-   weights, PyG DataLoader, optimiser (PyTorch's AdamW with fastai Adam's settings), loss, 1cycle schedule, epochs and
-   per-epoch validation. --pairs interleaved full-length pairs (alternating which side runs first); the figure is the
-   median ratio of process CPU times (wall ratios printed too). Both sides' validation R2 are printed to show they train
-   the same model; the test split is not read here.
+The overhead of dlwalk over a plain PyG loop is measured by bench/overhead.py (the one harness: same data order, many
+short interleaved pairs, bootstrap interval), not here.
 Prints tables, then one JSON line.
-Usage: python bench/graph.py [--epochs 30] [--threads 1] [--seeds 42,0,1] [--trees 100] [--pairs 5]"""
-import argparse, contextlib, io, json, statistics, time
+Usage: python bench/graph.py [--epochs 30] [--threads 1] [--seeds 42,0,1] [--trees 100]"""
+import argparse, contextlib, io, json, time
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
-from sklearn.metrics import r2_score
 
 p = argparse.ArgumentParser()
 p.add_argument('--epochs', type=int, default=30)
 p.add_argument('--threads', type=int, default=1, help='torch threads; 1 is much faster for small graphs on a shared CPU')
 p.add_argument('--seeds', default='42,0,1', help='comma-separated seeds (>= 2 for a spread); the first one chooses the architecture')
 p.add_argument('--trees', type=int, default=100, help="trees in the fingerprint forest (graph_train's baseline uses 100)")
-p.add_argument('--pairs', type=int, default=5, help='interleaved dlwalk/plain pairs for the overhead')
 args = p.parse_args()
 SEEDS = [int(s) for s in args.seeds.split(',')]
 torch.set_num_threads(args.threads)
 import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 
-from dlwalk.core import seed_everything, device_report
+from dlwalk.core import device_report
 from dlwalk.data import dataset_split, get_tpsa
 from dlwalk.task import choose_on_valid, score_predictions, spread, paired_diff
-from dlwalk.graph import (tpsa_graphs, GraphDataLoaders, PyGDataLoader, graph_learner, graph_train, graph_predict, ATOM_CARDINALITIES,
+from dlwalk.graph import (tpsa_graphs, graph_train, graph_predict, ATOM_CARDINALITIES,
                           CONVS, morgan_counts, choose_forest, FOREST, FOREST_GRID)
 
-EPOCHS, LR, BS, HIDDEN, LAYERS = args.epochs, 3e-3, 64, 64, 3  # graph_train's defaults
+EPOCHS = args.epochs
 ARCHS = list(CONVS)  # gcn, gat, sage, gin
 t_start = time.perf_counter()
 graphs, kept = tpsa_graphs()
@@ -82,58 +76,6 @@ for s in SEEDS:
     print(f'seed {s}: {best} test MAE {g["mae"]:.3f} R2 {g["r2"]:.4f}; forest ({fc.best}, chosen on valid from '
           f'{", ".join(f"{r.setting}: {r.valid:.3f}" for r in fc.table.itertuples())}) test MAE {f["mae"]:.3f} R2 {f["r2"]:.4f}', flush=True)
 
-# 4. overhead of dlwalk over a plain PyG loop, chosen architecture
-def make(arch):
-    "The same dls, model and initial weights for both loops (seeded)."
-    seed_everything(SEEDS[0])
-    dls = GraphDataLoaders.from_graphs(tr, va, bs=BS, cat_sizes=ATOM_CARDINALITIES, device='cpu')
-    return graph_learner(dls, arch, hidden_channels=HIDDEN, num_layers=LAYERS)
-
-def fit_dlwalk(arch):
-    learn = make(arch)
-    seed_everything(SEEDS[0])  # same shuffling as the plain loop
-    t0, c0 = time.perf_counter(), time.process_time()
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(EPOCHS, LR)
-    return learn.model, time.perf_counter() - t0, time.process_time() - c0
-
-def fit_plain(arch):
-    "A plain PyG loop: PyG DataLoader, AdamW(betas .95/.99, eps 1e-5, wd .01), OneCycleLR like fastai's, validation each epoch."
-    model = make(arch).model
-    seed_everything(SEEDS[0])
-    t0, c0 = time.perf_counter(), time.process_time()
-    loader = PyGDataLoader(tr, batch_size=BS, shuffle=True, drop_last=True)
-    vloader = PyGDataLoader(va, batch_size=BS)
-    opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.95, 0.99), eps=1e-5, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=EPOCHS * len(loader), pct_start=0.25,
-                                                anneal_strategy='cos', div_factor=25., final_div_factor=1e5 / 25,
-                                                cycle_momentum=True, base_momentum=0.85, max_momentum=0.95)
-    for _ in range(EPOCHS):
-        model.train()
-        for b in loader:
-            loss = F.mse_loss(model(b).view(-1), b.y)
-            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
-        model.eval(); ps, ys = [], []
-        with torch.no_grad():
-            for b in vloader: ps.append(model(b).view(-1)); ys.append(b.y)
-        pv, yv = torch.cat(ps), torch.cat(ys)
-        _ = (F.mse_loss(pv, yv).item(), (pv - yv).abs().mean().item(), r2_score(yv, pv))  # what fastai's Recorder reports
-    return model, time.perf_counter() - t0, time.process_time() - c0
-
-def valid_r2_of(model):
-    model.eval()
-    with torch.no_grad(): pv = torch.cat([model(b).view(-1) for b in PyGDataLoader(va, batch_size=256)]).numpy()
-    return r2_score([g.y.item() for g in va], pv)
-
-pairs = []
-for i in range(args.pairs):  # alternate which side runs first, so both see similar machine load
-    if i % 2: mp, wp, cp = fit_plain(best); md, wd, cd = fit_dlwalk(best)
-    else: md, wd, cd = fit_dlwalk(best); mp, wp, cp = fit_plain(best)
-    pairs.append((cd, cp, wd, wp))
-cpu_ratios = [a / b for a, b, _, _ in pairs]
-wall_ratios = [c / d for _, _, c, d in pairs]
-overhead = statistics.median(cpu_ratios)
-r2_dl, r2_plain = valid_r2_of(md), valid_r2_of(mp)
-
 # report
 rep = device_report()
 print(f"\nmachine: {rep['name']}, {rep['cpu_count']} cores, torch {rep['torch_version']}, {args.threads} torch thread(s); shared machine: "
@@ -158,11 +100,8 @@ w = [max(len(str(r[i])) for r in tab + [hdr]) for i in range(5)]
 for r in [hdr] + tab: print('  '.join(f'{str(c):<{w[i]}}' for i, c in enumerate(r)))
 pd_ = paired_diff([r['gnn_mae'] for r in per_seed], [r['rf_mae'] for r in per_seed], higher_is_better=False) if len(SEEDS) > 1 else None
 if pd_: print(f"paired by seed, GNN - forest test MAE: {pd_['mean']:+.3f} (se {pd_['se']:.3f}); GNN better on {pd_['wins']} of {pd_['n']} seeds")
-print(f'\noverhead dlwalk/plain ({best}, {EPOCHS} epochs): cpu-time ratios {", ".join(f"{x:.3f}" for x in cpu_ratios)} '
-      f'({len(pairs)} interleaved pairs, alternating which runs first); wall ratios {", ".join(f"{x:.3f}" for x in wall_ratios)}; '
-      f'median cpu ratio {overhead:.3f}; valid R2 dlwalk {r2_dl:.4f} vs plain {r2_plain:.4f}')
 print(f'targets: chosen GNN mean test R2 >= 0.97: {gr >= 0.97}; GNN test MAE below the forest\'s on every seed: '
-      f'{all(r["gnn_mae"] < r["rf_mae"] for r in per_seed)}; overhead <= 1.15: {overhead <= 1.15}; '
+      f'{all(r["gnn_mae"] < r["rf_mae"] for r in per_seed)}; (overhead: bench/overhead.py); '
       f'total bench time {time.perf_counter() - t_start:.0f} s')
 rnd = lambda v: round(float(v), 4) if isinstance(v, (float, np.floating)) else v
 out = dict(chosen_on='valid', chosen_arch=best, arch_valid_mae={a: rnd(arch_choice.table.valid[i]) for i, a in enumerate(ARCHS)},
@@ -170,6 +109,5 @@ out = dict(chosen_on='valid', chosen_arch=best, arch_valid_mae={a: rnd(arch_choi
            rf_trees=args.trees, rf_grid=list(FOREST_GRID), rf_test_mae=rnd(fm), rf_test_mae_sd=rnd(fs), rf_test_r2=rnd(fr), rf_test_r2_sd=rnd(frs),
            gnn_minus_rf_mae=None if pd_ is None else {k: rnd(v) for k, v in pd_.items()},
            per_seed=[{k: rnd(v) for k, v in r.items()} for r in per_seed],
-           overhead_ratio=rnd(overhead), overhead_ratio_wall=rnd(statistics.median(wall_ratios)), overhead_pairs=len(pairs),
-           valid_r2_dlwalk=rnd(r2_dl), valid_r2_plain=rnd(r2_plain), total_s=rnd(time.perf_counter() - t_start))
+           total_s=rnd(time.perf_counter() - t_start))
 print(json.dumps(out))

@@ -14,18 +14,23 @@ What it measures, per modality (--parts, default all four):
    - text: `text_learner` (MiniLM-L6, float32, no autocast) with `fit_linear` vs Hugging Face's `Trainer` with the same
      model, token ids, length-grouped batches, AdamW, linear warm-up schedule, gradient clipping and epochs; there the
      figure is the throughput ratio (training samples per CPU second, dlwalk / Trainer), and neither side validates.
-   The shuffling of each side comes from its own loader, seeded; the data order is therefore not identical between
-   sides (the cost per batch does not depend on it).
-   The fits are short (--epochs, on a subset of rows where said) and run in interleaved pairs, alternating which side
-   runs first, until the bootstrap 95% interval of the median ratio is narrower than +-(--halfwidth) or --max-pairs
-   pairs have run. The figure is the median ratio of process CPU times (`time.process_time`), with its bootstrap 95%
+   Vision, tabular and graph: both sides see the same data order: `EpochOrders` draws one seeded permutation of the
+   training rows per epoch and serves it to the dlwalk side's training DataLoader (its `get_idxs`) and to the plain side
+   (a torch `Sampler`, or `plain_fit(order=...)`), and the first fit of each side is checked batch by batch against
+   it (the targets of every training batch); the validation rows are read in their order on both sides. Text: each side
+   uses its own seeded length-grouped sampler (the Trainer's own), so its order is not identical (the figure there is a
+   throughput).
+   The fits are short (a few training batches; on a subset of rows where said) and run in interleaved pairs, alternating
+   which side runs first (a side's time in a pair: --reps consecutive fits for tabular, whose fit is shortest; one fit
+   elsewhere), at least --min-pairs pairs and until the bootstrap 95% interval of the median ratio is narrower than
+   +-(--halfwidth), or --max-pairs pairs or --budget-s seconds have run. The figure is the median ratio of process CPU times (`time.process_time`), with its bootstrap 95%
    interval (4,000 resamples of the pairs); a target holds only when the interval's upper end is under it.
    Wall-clock ratios and samples/s of both sides are printed too. On CUDA every timing is synchronised
    (`torch.cuda.synchronize`) and the vision side can run with channels_last and AMP (--amp, --channels-last; both off by
    default, and never used on the CPU).
 2. Where a dlwalk training batch spends its time: `dlwalk.fast.batch_profile` on one short fit of each learner, as
    shipped (dlwalk.fast applied) and with fastai's defaults restored (fastai's own event dispatch, `combine_scheds`
-   and optimiser: `dlwalk.core.AdamW_torch` for vision/graph, fastai's Adam for tabular/text); milliseconds per batch.
+   and optimiser; the process-wide `patch_events`, `patch_recorder` and the learner's `PlainLoss` stay in both: `dlwalk.core.AdamW_torch` for vision/graph, fastai's Adam for tabular/text); milliseconds per batch.
 3. --compile: the same dlwalk fit with `compile=True`: the first fit's extra CPU time (compilation) and the steady
    speed-up (eager CPU time / compiled CPU time of later fits, median of --compile-pairs interleaved pairs), and the
    net speed-up at each task's default training budget (the number of training batches `dlwalk walk`'s settings run):
@@ -45,10 +50,11 @@ FASTAI_COMBINE = fastai_schedule.combine_scheds  # fastai's own, before dlwalk.f
 
 p = argparse.ArgumentParser()
 p.add_argument('--parts', default='vision,tabular,graph,text')
-p.add_argument('--min-pairs', type=int, default=12)
-p.add_argument('--max-pairs', type=int, default=40)
+p.add_argument('--min-pairs', type=int, default=20)
+p.add_argument('--max-pairs', type=int, default=120)
+p.add_argument('--reps', type=int, default=3, help='tabular: fits per side per pair (its fit is the shortest)')
 p.add_argument('--halfwidth', type=float, default=0.03, help='stop when the 95%% interval of the median ratio is narrower than +-this')
-p.add_argument('--budget-s', type=float, default=240., help='wall seconds at most per modality for the pairs')
+p.add_argument('--budget-s', type=float, default=420., help='wall seconds at most per modality for the pairs')
 p.add_argument('--compile', action='store_true', help='also measure torch.compile (slow: compiling takes minutes on this CPU)')
 p.add_argument('--no-pairs', action='store_true', help='skip the overhead pairs and profiles (e.g. to measure --compile alone)')
 p.add_argument('--compile-pairs', type=int, default=3)
@@ -58,7 +64,7 @@ p.add_argument('--amp', action='store_true', help='cuda only: vision side and pl
 p.add_argument('--channels-last', action='store_true', help='cuda only: vision models and batches in channels_last')
 p.add_argument('--smoke', action='store_true', help='tiny run to check the script end to end (numbers meaningless)')
 args = p.parse_args()
-if args.smoke: args.min_pairs, args.max_pairs, args.compile_pairs = 2, 2, 1
+if args.smoke: args.min_pairs, args.max_pairs, args.compile_pairs, args.reps = 2, 2, 1, 1
 PARTS = args.parts.split(',')
 torch.set_num_threads(args.threads)
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
@@ -124,17 +130,73 @@ def fastai_schedules():
     try: yield
     finally: patch_schedules()
 
+class EpochOrders:
+    "One seeded permutation of the `n` training rows per epoch, the same for both sides: `restart()` before a fit, then each epoch's loader takes the next one."
+    def __init__(self, n, seed=0): self.n, self.seed, self.i, self.perms = n, seed, 0, {}
+    def __call__(self, epoch):
+        if epoch not in self.perms: self.perms[epoch] = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+        return self.perms[epoch]
+    def restart(self): self.i = 0
+    def next(self): self.i += 1; return self(self.i - 1)
+    def sampler(self):
+        "A torch `Sampler` giving the next epoch's order each time a DataLoader iterates it."
+        orders = self
+        class _Sampler(torch.utils.data.Sampler):
+            def __iter__(self): return iter(orders.next().tolist())
+            def __len__(self): return orders.n
+        return _Sampler()
+    def feed(self, dl):
+        "Make a fastai DataLoader take its training order from here (its `get_idxs`, an instance attribute)."
+        dl.get_idxs = lambda: self.next().tolist()
+        return dl
+
+def batches_of(orders, y, bs, epochs):
+    "The targets of every training batch a fit should see with `orders` (the last partial batch dropped)."
+    out = []
+    for e in range(epochs):
+        o = torch.as_tensor(orders(e))
+        out += [y[o[i * bs:(i + 1) * bs]] for i in range(len(o) // bs)]
+    return out
+
+def check_order(name, seen, expected, side):
+    "Assert that a side's training batches had exactly the expected targets, in order."
+    assert len(seen) == len(expected), f'{name} {side}: {len(seen)} training batches, expected {len(expected)}'
+    for i, (a, b) in enumerate(zip(seen, expected)):
+        assert torch.equal(torch.as_tensor(a).reshape(-1).cpu().float(), torch.as_tensor(b).reshape(-1).cpu().float()), f'{name} {side}: batch {i} differs from the shared order'
+    log(f'{name}: {side} side saw the shared data order ({len(seen)} training batches checked)')
+
+from fastai.callback.core import Callback
+class TraceTargets(Callback):
+    "Records the targets of each training batch (the data-order check)."
+    order = 99
+    def before_fit(self): self.seen = []
+    def after_batch(self):
+        if self.training: self.seen.append(self.yb[0].detach().clone())
+
 class DLSide:
-    "A dlwalk learner built once; every fit starts from the same weights and a fresh optimiser."
-    def __init__(self, learn, fit, n_per_fit, metric=None):
-        self.learn, self.fit, self.n, self.metric = learn, fit, n_per_fit, metric
+    "A dlwalk learner built once; every fit starts from the same weights, a fresh optimiser and the shared data order."
+    def __init__(self, learn, fit, n_per_fit, metric=None, orders=None, reps=1):
+        self.learn, self.fit, self.n, self.metric, self.orders, self.reps = learn, fit, n_per_fit, metric, orders, reps
         self.init = copy.deepcopy(learn.model.state_dict())
+        if orders is not None: orders.feed(learn.dls.train)
     def reset(self, seed=0):
         self.learn.model.load_state_dict(self.init); self.learn.opt = None; seed_everything(seed)
+        if self.orders is not None: self.orders.restart()
     def __call__(self):
-        self.reset()
-        with self.learn.no_bar(), self.learn.no_logging(), Clock() as c: self.fit(self.learn)
-        return dict(cpu=c.cpu, wall=c.wall, n=self.n, metric=self.metric(self.learn) if self.metric else None)
+        cpu = wall = 0.
+        for _ in range(self.reps):
+            self.reset()
+            with self.learn.no_bar(), self.learn.no_logging(), Clock() as c: self.fit(self.learn)
+            cpu += c.cpu; wall += c.wall
+        return dict(cpu=cpu, wall=wall, n=self.n * self.reps, metric=self.metric(self.learn) if self.metric else None)
+    def trace(self):
+        "The targets of each training batch of one fit."
+        self.reset(); t = TraceTargets()
+        self.learn.add_cb(t)
+        try:
+            with self.learn.no_bar(), self.learn.no_logging(): self.fit(self.learn)
+        finally: self.learn.remove_cb(t)
+        return t.seen
     def profile(self, fastai_opt=None):
         "batch_profile tables (ms per batch): as shipped, and with fastai's defaults."
         self.reset()
@@ -171,7 +233,8 @@ def measure_compile(name, side, default_batches, batches_per_fit):
             side.learn.model = eager; e = side()
             steady_c.append(c['cpu']); steady_e.append(e['cpu'])
     finally: side.learn.model = eager
-    e_b, c_b = statistics.median(steady_e) / batches_per_fit, statistics.median(steady_c) / batches_per_fit
+    per = batches_per_fit * side.reps  # a side's call runs `reps` fits
+    e_b, c_b = statistics.median(steady_e) / per, statistics.median(steady_c) / per
     compile_s = max(first['cpu'] - statistics.median(steady_c), 0.)
     res = dict(compile_cpu_s=compile_s, steady_speedup=e_b / c_b, eager_ms_per_batch=1e3 * e_b, compiled_ms_per_batch=1e3 * c_b,
                default_batches=default_batches, net_speedup_default=(default_batches * e_b) / (compile_s + default_batches * c_b),
@@ -192,14 +255,16 @@ if 'vision' in PARTS:
     learn = image_learner(dls, 'cnn', progress=False)
     if CUDA and args.channels_last: learn.model.to(memory_format=torch.channels_last)
     if CUDA and args.amp: learn.to_fp16()
-    side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, metric('accuracy'))
+    orders = EpochOrders(n_tr)
+    side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, metric('accuracy'), orders)
     def plain():
         m = scratch_cnn(); m.load_state_dict(side.init)
         if CUDA and args.channels_last: m.to(memory_format=torch.channels_last)
         seed_everything(0)
         with Clock() as c, torch.autocast(DEV.type, enabled=CUDA and args.amp):
-            h = plain_fit(m, xt, yt, xv, yv, epochs=EPOCHS, lr=LR, bs=BS, device=DEV)
+            h = plain_fit(m, xt, yt, xv, yv, epochs=EPOCHS, lr=LR, bs=BS, device=DEV, order=orders)
         return dict(cpu=c.cpu, wall=c.wall, n=EPOCHS * (n_tr // BS) * BS, metric=h[-1]['accuracy'])
+    check_order('vision', side.trace(), batches_of(orders, yt, BS, EPOCHS), 'dlwalk')  # plain_fit indexes with `orders` itself
     side(); plain()  # warm-up: first-call costs on neither side's account
     if not args.no_pairs: RESULTS['vision'] = pairs(side, plain, 'vision'); PROFILES['vision'] = side.profile(AdamW_torch)
     if args.compile: COMPILE['vision'] = measure_compile('vision', side, 12 * (len(s.train) // BS), n_tr // BS)
@@ -211,31 +276,40 @@ if 'tabular' in PARTS:
     with contextlib.redirect_stdout(io.StringIO()): learn0, rep0 = tabular_train(epochs=1, baseline=False, test=False, device=DEV)
     EPOCHS, LR = (2 if args.smoke else 6), 1e-2
     BS = learn0.dls.train.bs
-    side = DLSide(learn0, lambda l: l.fit_one_cycle(EPOCHS, LR), 0, metric('accuracy'))
     tds, vds = learn0.dls.train_ds, learn0.dls.valid_ds
+    orders = EpochOrders(len(tds))
+    side = DLSide(learn0, lambda l: l.fit_one_cycle(EPOCHS, LR), 0, metric('accuracy'), orders, reps=args.reps)
     tens = lambda ds: (torch.tensor(ds.cats.to_numpy(), dtype=torch.long), torch.tensor(ds.conts.to_numpy(), dtype=torch.float32),
                        torch.tensor(ds.ys.to_numpy().ravel(), dtype=torch.long))
     (ct, nt, yt_), (cv, nv, yv_) = tens(tds), tens(vds)
     n_b = len(yt_) // BS
     side.n = EPOCHS * n_b * BS
-    def plain():
-        "The loop PyTorch's tutorials write: DataLoader over tensors, AdamW (fastai Adam's settings), OneCycleLR, a validation pass per epoch."
+    def plain(trace=None):
+        "The loop PyTorch's tutorials write: DataLoader over tensors, AdamW (fastai Adam's settings), OneCycleLR, a validation pass per epoch; `args.reps` fits."
+        cpu = wall = 0.
+        for _ in range(1 if trace is not None else args.reps):
+            c, acc = plain_fit_tab(trace); cpu += c.cpu; wall += c.wall
+        return dict(cpu=cpu, wall=wall, n=EPOCHS * n_b * BS * args.reps, metric=acc)
+    def plain_fit_tab(trace=None):
         m = copy.deepcopy(learn0.model); m.load_state_dict(side.init); m.to(DEV)
-        seed_everything(0)
+        seed_everything(0); orders.restart()
         with Clock() as c:
-            loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(ct, nt, yt_), batch_size=BS, shuffle=True, drop_last=True)
+            loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(ct, nt, yt_), batch_size=BS, sampler=orders.sampler(), drop_last=True)
             opt = torch.optim.AdamW(m.parameters(), lr=LR, betas=(0.95, 0.99), eps=1e-5, weight_decay=0.01)
             sched = one_cycle(opt, LR, EPOCHS * len(loader))
             for _ in range(EPOCHS):
                 m.train()
                 for xc, xn, yb in loader:
+                    if trace is not None: trace.append(yb.clone())
                     loss = F.cross_entropy(m(xc.to(DEV), xn.to(DEV)), yb.to(DEV))
                     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
                 m.eval()
                 with torch.no_grad():
                     out = torch.cat([m(a.to(DEV), b.to(DEV)) for a, b in zip(cv.split(2 * BS), nv.split(2 * BS))])
                     acc = (out.argmax(1).cpu() == yv_).float().mean().item(); vl = F.cross_entropy(out.cpu(), yv_).item()
-        return dict(cpu=c.cpu, wall=c.wall, n=EPOCHS * n_b * BS, metric=acc)
+        return c, acc
+    expected = batches_of(orders, yt_, BS, EPOCHS)
+    check_order('tabular', side.trace(), expected, 'dlwalk'); tr_ = []; plain(tr_); check_order('tabular', tr_, expected, 'plain')
     side(); plain()
     if not args.no_pairs: RESULTS['tabular'] = pairs(side, plain, 'tabular'); PROFILES['tabular'] = side.profile(Adam)
     if args.compile: COMPILE['tabular'] = measure_compile('tabular', side, max(20 * n_b, 300), EPOCHS * n_b)  # fit_budget's default: >= 20 epochs and 300 steps
@@ -254,13 +328,16 @@ if 'graph' in PARTS:
     seed_everything(0)
     gdls = GraphDataLoaders.from_graphs(tr, va, bs=BS, cat_sizes=ATOM_CARDINALITIES, device=DEV)
     learn = graph_learner(gdls, 'gin')
+    orders = EpochOrders(len(tr))
+    learn.dls.train.loader = PyGDataLoader(tr, batch_size=BS, sampler=orders.sampler(), drop_last=True)  # dlwalk's GraphDataLoader iterates this PyG loader
     side = DLSide(learn, lambda l: l.fit_one_cycle(EPOCHS, LR), EPOCHS * (n_tr // BS) * BS, metric('mae'))
-    def plain():
+    side.orders = orders
+    def plain(trace=None):
         "A plain PyG loop: PyG DataLoader, AdamW (fastai Adam's settings), OneCycleLR like fastai's, validation each epoch."
         m = copy.deepcopy(learn.model); m.load_state_dict(side.init)
-        seed_everything(0)
+        seed_everything(0); orders.restart()
         with Clock() as c:
-            loader = PyGDataLoader(tr, batch_size=BS, shuffle=True, drop_last=True)
+            loader = PyGDataLoader(tr, batch_size=BS, sampler=orders.sampler(), drop_last=True)
             vloader = PyGDataLoader(va, batch_size=2 * BS)
             opt = torch.optim.AdamW(m.parameters(), lr=LR, betas=(0.95, 0.99), eps=1e-5, weight_decay=0.01)
             sched = one_cycle(opt, LR, EPOCHS * len(loader))
@@ -268,6 +345,7 @@ if 'graph' in PARTS:
                 m.train()
                 for b in loader:
                     b = b.to(DEV)
+                    if trace is not None: trace.append(b.y.clone())
                     loss = F.mse_loss(m(b).view(-1), b.y)
                     opt.zero_grad(); loss.backward(); opt.step(); sched.step()
                 m.eval(); ps, ys = [], []
@@ -276,6 +354,8 @@ if 'graph' in PARTS:
                 pv, yv = torch.cat(ps), torch.cat(ys)
                 mae = (pv - yv).abs().mean().item()
         return dict(cpu=c.cpu, wall=c.wall, n=EPOCHS * (n_tr // BS) * BS, metric=mae)
+    expected = batches_of(orders, torch.cat([g.y.view(-1) for g in tr]), BS, EPOCHS)
+    check_order('graph', side.trace(), expected, 'dlwalk'); tr_ = []; plain(tr_); check_order('graph', tr_, expected, 'plain')
     side(); plain()
     if not args.no_pairs: RESULTS['graph'] = pairs(side, plain, 'graph'); PROFILES['graph'] = side.profile(AdamW_torch)
     if args.compile: COMPILE['graph'] = measure_compile('graph', side, 30 * (len(rows[0]) // BS), n_tr // BS)

@@ -172,9 +172,9 @@ class GraphDataLoaders(DataLoaders):
     "fastai `DataLoaders` over PyG graphs: many small graphs (graph tasks) or one graph with node masks (node tasks)."
     @classmethod
     def from_graphs(cls, train:list, valid:list, bs:int=64, device=None, cat_sizes=None, classes=None):
-        "Graph-level tasks: train (shuffled, last partial batch dropped) and valid loaders of `Batch` objects."
+        "Graph-level tasks: train (shuffled, last partial batch dropped) and valid (batches of `2 * bs`: no gradients kept) loaders of `Batch` objects."
         if not len(train): raise InputError("the training set has no graphs")
-        dls = cls(GraphDataLoader(train, bs, shuffle=True, drop_last=len(train) > bs), GraphDataLoader(valid, bs), device=default_device(device))
+        dls = cls(GraphDataLoader(train, bs, shuffle=True, drop_last=len(train) > bs), GraphDataLoader(valid, 2 * bs), device=default_device(device))
         dls.level, dls.cat_sizes, dls.classes = 'graph', cat_sizes, classes
         return dls
     @classmethod

@@ -23,7 +23,7 @@ from .data import DATASETS, get_dataset, dataset_split, split_indices, read_tabl
 from .imbalanced import apply_imbalance, imbalance_metrics, get_decision, set_decision
 from functools import partial
 from types import SimpleNamespace
-from fastai.torch_core import tensor
+from fastai.torch_core import tensor, to_device
 from .fast import AdamW_fast, make_fast
 from .task import (Task, register_task, check_train_args, resolve_lr, Timer, dataset_name, make_report, proba_frame,
                          score_predictions, choose_on_valid, fit_budget, BestEpoch)
@@ -256,8 +256,8 @@ class LogSkewed(TabularProc):
 # %% ../nbs/04_tabular.ipynb #170fec2f
 class _TabRows:
     "Rows of a `TabularPandas` already as tensors, with the attributes fastai's `ReadTabBatch` reads."
-    def __init__(self, ds, t, idx):
-        self.with_cont, self.y_names, self.device, self.items = ds.with_cont, ds.y_names, ds.device, SimpleNamespace(columns=ds.items.columns)
+    def __init__(self, meta, t, idx):
+        self.__dict__.update(meta)  # with_cont, y_names, items (read from the table once, in `FastTabDataLoader`) and device
         self.cats, self.conts = t['cats'][idx], t['conts'][idx]
         if 'targ' in t: self.targ = t['targ'][idx]
     def __len__(self): return len(self.cats)  # the batch's rows: fastai's `find_bs` counts them (its DistributedDL does, per batch)
@@ -269,8 +269,23 @@ class FastTabDataLoader(TabWeightedDL):
         if getattr(self, '_tab_cache', (None,))[0] is not ds:
             t = dict(cats=tensor(ds.cats).long(), conts=tensor(ds.conts).float())
             if all(n in ds.items.columns for n in ds.y_names): t['targ'] = tensor(ds.targ)
-            self._tab_cache = (ds, t)
-        return _TabRows(ds, self._tab_cache[1], torch.as_tensor(np.asarray(b, dtype=np.int64)))
+            meta = dict(with_cont=ds.with_cont, y_names=ds.y_names, items=SimpleNamespace(columns=ds.items.columns))
+            self._tab_cache = (ds, t, meta)
+        _, t, meta = self._tab_cache
+        return _TabRows(dict(meta, device=ds.device), t, torch.as_tensor(np.asarray(b, dtype=np.int64)))  # the device read live: `dls.to` may change it
+    def __iter__(self):
+        "fastai's iteration, without PyTorch's `DataLoader` machinery in between when there are no worker processes: the same batches in the same order."
+        if self.fake_l.num_workers or self.pin_memory or self.prebatched or self.bs is None:
+            yield from super().__iter__(); return
+        self.randomize(); self.before_iter()
+        idxs = [s for s in map(self.do_item, self.get_idxs()) if s is not None]
+        bs = self.bs
+        stop = len(idxs) - len(idxs) % bs if self.drop_last else len(idxs)
+        for i in range(0, stop, bs):
+            b = self.do_batch(idxs[i:i + bs])
+            if self.device is not None: b = to_device(b, self.device)
+            yield self.after_batch(b)
+        self.after_iter()
 
 # %% ../nbs/04_tabular.ipynb #c9f5ef7f
 def _procs(to): return {type(p).__name__: p for p in to.procs}
@@ -279,7 +294,7 @@ def tabular_dls(df:pd.DataFrame, # a frame from `clean_table`
                 spec:dict, # its spec
                 train_idx, # row positions of the training rows
                 valid_idx, # row positions of the validation rows
-                bs:int=64, # batch size
+                bs:int=64, # training batch size; validation batches are twice as big (no gradients kept: fewer Python steps, the same averages)
                 device=None, # device for the batches; None: the best available
                 log_skewed:bool=False, # add `LogSkewed` (log1p of strongly right-skewed non-negative columns)
                ):
@@ -290,7 +305,7 @@ def tabular_dls(df:pd.DataFrame, # a frame from `clean_table`
     to = TabularPandas(tv, procs=([LogSkewed] if log_skewed else []) + [FillMissingCoW, Categorify, Normalize], cat_names=list(spec['cat_names']),
                        cont_names=list(spec['cont_names']), y_names=spec['target'], y_block=y_block,
                        splits=(list(range(n)), list(range(n, len(tv)))))
-    return to.dataloaders(bs=bs, device=default_device(device), drop_last=n > bs, dl_type=FastTabDataLoader)
+    return to.dataloaders(bs=bs, val_bs=2 * bs, device=default_device(device), drop_last=n > bs, dl_type=FastTabDataLoader)
 
 # %% ../nbs/04_tabular.ipynb #c9a3e7fb
 def tabular_model_config(dls, # DataLoaders from `tabular_dls`

@@ -458,6 +458,7 @@ def plain_fit(model:nn.Module, # a classifier taking `(bs, c, h, w)`; moved to `
               div_final:float=1e5, # and ends at `lr / div_final`
               moms=(0.95, 0.85), # AdamW's beta1 at the start and at the peak of the learning rate
               device=None, # None for `default_device()`
+              order=None, # a function of the epoch number giving the training rows' order for that epoch (e.g. the order another loop uses); None: `torch.randperm`
              ) -> list:
     "Train `model` with a plain PyTorch loop: AdamW and a one-cycle schedule like `fit_one_cycle`; per-epoch metrics."
     dev = default_device(device)
@@ -470,7 +471,7 @@ def plain_fit(model:nn.Module, # a classifier taking `(bs, c, h, w)`; moved to `
     hist = []
     for epoch in range(epochs):
         model.train()
-        perm = torch.randperm(len(x))
+        perm = torch.randperm(len(x)) if order is None else torch.as_tensor(order(epoch))
         for i in range(n_batches):
             idx = perm[i * bs:(i + 1) * bs]
             loss = F.cross_entropy(model(x[idx].to(dev)), y[idx].to(dev))
