@@ -30,7 +30,8 @@ dlwalk.data.dataset_split: 3,000 train, 1,000 valid, 1,000 test), with dlwalk.ge
 
 --part gan: run_gan(seeds, smoke) from bench/generative_gan.py (the gan helper's script), --part style: run_style(smoke) from
   bench/generative_style.py; each is skipped with "skipped: not present" when its file is missing. Their keys join the JSON line
-  (a key they share with the vae part gets a gan_/style_ prefix; coverage_ok and memorisation_ok then require every part to pass).
+  (a key they share with the vae part gets a gan_/style_ prefix, never over a key the part reports itself; coverage_ok and memorisation_ok
+  then require every part to pass: the gan part's coverage_ok is its conditional DCGAN's, gan_coverage_ok the unconditional DCGAN's).
 
 `python bench/generative.py [--part ae,vae,gan,style|all] [--seeds 0,1,2] [--smoke] [--style-threads 1]` prints the machine and its load, the tables
 (with the settings chosen on valid), and ends with ONE JSON line of the figures."""
@@ -172,7 +173,9 @@ def _optional(part, fname, fn, *a, **k):
     res, table = getattr(mod, fn)(*a, **k)
     tables.append(f"## {part}\n{table}"); print(tables[-1], flush=True)
     for k_, v in res.items():
-        if k_ in ('coverage_ok', 'memorisation_ok') and k_ in results: results[k_] = bool(results[k_] and v); results[f'{part}_{k_}'] = v
+        if k_ in ('coverage_ok', 'memorisation_ok') and k_ in results:
+            results[k_] = bool(results[k_] and v)
+            if f'{part}_{k_}' not in res: results[f'{part}_{k_}'] = v  # never over a key the part reports itself (gan_coverage_ok is the unconditional DCGAN's)
         elif k_ in results: results[f'{part}_{k_}'] = v
         else: results[k_] = v
 
