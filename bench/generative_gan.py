@@ -1,4 +1,4 @@
-"""GAN benchmark (issue 18, the GAN part): a DCGAN (dlwalk.gan.gan_learner: fastai's GANLearner with basic_generator /
+"""GAN benchmark (issue 18, the GAN part): a DCGAN and a conditional DCGAN: the DCGAN (dlwalk.gan.gan_learner: fastai's GANLearner with basic_generator /
 basic_critic at width 16, latent 64, batches of 32, Adam beta1 0.5, FixedGANSwitcher one critic step per generator step) on the
 MNIST 5k digits (fixed split: 3000 train, 1000 valid, 1000 test; padded to 32 x 32 for the DCGAN blocks).
 
@@ -10,12 +10,20 @@ components of the training digits, the number of components chosen on valid by e
 class coverage (every class present among the samples by the classifier, max/min class count <= 3) and memorisation (the
 samples' median distance to their nearest training digit is no smaller than the test digits').
 
-Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits): the learning rate (LR_GRID) and the number of
-epochs (EPOCH_GRID: the FD is measured after those epochs of one run) with seed 0's run; the switcher (fixed, 1:1) and the
-widths are fixed a priori (a sized-for-CPU DCGAN). The test split is read once per seed, with the chosen settings. Seeds 0, 1, 2
-(seed 0's run is the one the choice was made with, at the chosen epoch). Figures: mean and sample std over seeds; the GAN minus
-PCA-Gaussian FD paired by seed. Targets: gan_fd < pca_gauss_fd (mean, and on every seed), coverage and memorisation pass on
-every seed; the monitor's failure flags (critic_wins, mode_collapse) and any nan stop are reported per seed.
+A second model, the conditional DCGAN (dlwalk.gan.conditional_dcgan through gan_learner(..., y=...): the same fastai blocks, the
+class as a one-hot input of the generator and as extra input channels of the critic; samples ask for the classes uniformly),
+is trained and scored the same way, because the unconditional DCGAN draws too few ones for the coverage target. Both are reported
+(gan_* keys: the unconditional DCGAN, cgan_* keys: the conditional one); the issue's coverage_ok key is the conditional one's
+(gan_coverage_ok is the unconditional one's), memorisation_ok requires both.
+
+Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits, and their class max/min by the classifier), with seed
+0's run: for the DCGAN the learning rate (LR_GRID) and the number of epochs (EPOCH_GRID: snapshots after those epochs of one
+run); for the conditional DCGAN the epochs, at the lr chosen for the DCGAN. Rule: the lowest valid FD among the candidates whose
+valid class max/min is <= 3, else the lowest valid FD. The switcher (fixed, 1:1) and the widths are fixed a priori (a
+sized-for-CPU DCGAN). The test split is read once per seed, with the chosen settings. Seeds 0, 1, 2 (seed 0's run is the one the
+choice was made with, at the chosen epoch). Figures: mean and sample std over seeds; FD minus PCA-Gaussian FD paired by seed.
+Targets: FD < pca_gauss_fd (mean, and on every seed), coverage and memorisation pass on every seed; the monitor's failure flags
+(critic_wins, mode_collapse) and any nan stop are reported per seed.
 
 `run_gan(seeds=(0, 1, 2), smoke=False) -> (dict, table_str)` (bench/generative.py imports it); `python bench/generative_gan.py
 [--seeds 0,1,2] [--smoke]` prints the machine, the load, the table and one JSON line of the figures."""
@@ -46,68 +54,98 @@ class _Snapshots(Callback):
         if e in self.at:
             self.snap[e] = dict(state=copy.deepcopy(self.model.generator.state_dict()), valid_fd=self.fd(self.model.generator))
 
-def _train(X, Xv, seed, lr, at, fd):
+def _train(X, Xv, seed, lr, at, fd, y=None, yv=None):
     snaps = _Snapshots(at, fd)
-    learn = gan_learner(X, Xv, seed=seed, cbs=[snaps])
+    learn = gan_learner(X, Xv, seed=seed, cbs=[snaps], y=y, y_valid=yv)
     t = time.time()
     with warnings.catch_warnings(), learn.no_bar(), learn.no_logging():
         warnings.simplefilter('ignore', UserWarning)  # fastai's shadowing warnings and the monitor's (its flags are reported in the table)
         learn.fit(max(at), lr)
     return dict(learn=learn, snaps=snaps.snap, time_s=time.time() - t, flags=learn.gan_monitor.flags, nan_stop=learn.gan_nan_stop)
 
-def run_gan(seeds=(0, 1, 2), smoke:bool=False):
-    "Train the DCGAN per seed with lr and epochs chosen on valid; evaluate on test once; return `(figures, table)`."
-    seeds = tuple(seeds)
-    X, y, split = image_data('mnist_5k')
-    tr, va = split.train, split.valid
-    lr_grid, ep_grid, n = (LR_GRID, EPOCH_GRID, N_SAMPLES) if not smoke else ((2e-4,), (1,), 200)
-    if smoke: tr = tr[:300]
-    clf = feature_classifier(X[split.train], y[split.train], seed=0, epochs=1 if smoke else None)
+def _ratio(counts): return counts.max() / counts.min() if counts.min() > 0 else float('inf')
+
+def _variant(name, X, y, tr, va, seeds, clf, lr_grid, ep_grid, n):
+    "Choose lr and epochs on valid (seed 0's runs), then train every seed once and score it on test: `(rows, choice table, lr, epochs)`."
     f_valid = classifier_features(clf, X[va])
-    fd_valid = lambda gen: frechet_distance(f_valid, classifier_features(clf, _samples(gen, n, NOISE_SEED_VALID)))
+    cond = name == 'cgan'
+    def fd_valid(gen):  # (valid FD, valid class max/min) of n samples
+        img = _samples(gen, n, NOISE_SEED_VALID)
+        with torch.no_grad(): counts = np.bincount(clf(img).argmax(1).numpy(), minlength=10)
+        return frechet_distance(f_valid, classifier_features(clf, img)), float(_ratio(counts))
+    yt, yv = (y[tr], y[va]) if cond else (None, None)
     runs = {}
     def fit(lr, epochs):
-        if lr not in runs: runs[lr] = _train(X[tr], X[va], seeds[0], lr, ep_grid, fd_valid)
+        if lr not in runs: runs[lr] = _train(X[tr], X[va], seeds[0], lr, ep_grid, fd_valid, yt, yv)
         return runs[lr]['snaps'][epochs]['valid_fd']
     cands = [dict(lr=lr, epochs=e) for lr in lr_grid for e in ep_grid]
-    choice = choose_on_valid(cands, fit, score=lambda v: v, higher_is_better=False)
+    # rule: the lowest valid FD among the candidates whose valid samples pass coverage (max/min <= 3), else the lowest valid FD
+    choice = choose_on_valid(cands, fit, score=lambda v: v[0] + (0 if v[1] <= 3 else 1e6), higher_is_better=False)
     lr, epochs = choice.best['lr'], choice.best['epochs']
     rows = []
     for s in seeds:
-        r = runs[lr] if s == seeds[0] else _train(X[tr], X[va], s, lr, (epochs,), fd_valid)
+        r = runs[lr] if s == seeds[0] else _train(X[tr], X[va], s, lr, (epochs,), fd_valid, yt, yv)
         gen = r['learn'].model.generator
         gen.load_state_dict(r['snaps'][epochs]['state'])
         ev = evaluate_samples(_samples(gen, n, NOISE_SEED_TEST + s), 'mnist_5k', classifier=clf, seed=s)
         rows.append(dict(seed=s, gan_fd=ev['fd'], pca_gauss_fd=ev['pca_gauss_fd'], pca_components=ev['pca_components'], floor_fd=ev['floor_fd'],
                          coverage_ok=ev['coverage_ok'], max_min_ratio=ev['max_min_ratio'], class_counts=ev['class_counts'],
                          memorisation_ok=ev['memorisation_ok'], gen_nn=ev['gen_nn_dist'], test_nn=ev['test_nn_dist'],
-                         valid_fd=r['snaps'][epochs]['valid_fd'], flags=[f for f in r['flags'] if f[0] < epochs], nan_stop=r['nan_stop'],
+                         valid_fd=r['snaps'][epochs]['valid_fd'][0], flags=[f for f in r['flags'] if f[0] < epochs], nan_stop=r['nan_stop'],
                          train_s=r['time_s']))
+    vt = '\n'.join(f"  lr {c['lr']:g}, {c['epochs']:>2} epochs: valid FD {runs[c['lr']]['snaps'][c['epochs']]['valid_fd'][0]:.1f}, "
+                   f"valid max/min {runs[c['lr']]['snaps'][c['epochs']]['valid_fd'][1]:.2f}" for c in cands)
+    return rows, vt, lr, epochs
+
+def _figures(p, rows):
     col = lambda k: [r[k] for r in rows]
     two = len(rows) >= 2
     m = lambda k: spread(col(k)) if two else (float(col(k)[0]), float('nan'))
-    gan_fd, gan_sd = m('gan_fd'); pca_fd, pca_sd = m('pca_gauss_fd'); floor, floor_sd = m('floor_fd')
+    fd, sd = m('gan_fd'); pca_fd, pca_sd = m('pca_gauss_fd'); floor, floor_sd = m('floor_fd')
     pd_ = paired_diff(col('gan_fd'), col('pca_gauss_fd'), higher_is_better=False) if two else None
-    out = dict(gan_fd=gan_fd, gan_fd_std=gan_sd, pca_gauss_fd=pca_fd, pca_gauss_fd_std=pca_sd, floor_fd=floor, floor_fd_std=floor_sd,
-               gan_minus_pca_fd=pd_['mean'] if pd_ else gan_fd - pca_fd, gan_minus_pca_fd_se=pd_['se'] if pd_ else float('nan'),
-               gan_beats_pca_seeds=sum(a < b for a, b in zip(col('gan_fd'), col('pca_gauss_fd'))),
-               gan_coverage_ok=all(col('coverage_ok')), gan_memorisation_ok=all(col('memorisation_ok')),
-               coverage_ok=all(col('coverage_ok')), memorisation_ok=all(col('memorisation_ok')),  # the issue's keys (bench/generative.py ANDs them over parts)
-               gan_max_min_ratio=max(col('max_min_ratio')), gan_flags=sum(len(f) for f in col('flags')),
-               gan_nan_stops=sum(r['nan_stop'] is not None for r in rows), gan_lr=lr, gan_epochs=epochs, gan_seeds=list(seeds),
-               gan_n_samples=n, gan_train_s=float(np.mean(col('train_s'))), smoke=smoke)
-    vt = '\n'.join(f"  lr {c['lr']:g}, {c['epochs']:>2} epochs: valid FD {runs[c['lr']]['snaps'][c['epochs']]['valid_fd']:.1f}" for c in cands)
-    lines = [f"DCGAN on mnist_5k ({len(tr)} train digits), Frechet distance in a classifier's feature space (NOT FID), {n} samples",
-             f"chosen on valid (seed {seeds[0]}): lr {lr:g}, {epochs} epochs (switcher: FixedGANSwitcher 1:1, fixed a priori)", vt, "",
-             "| seed | GAN FD | PCA-Gauss FD (k) | floor FD | coverage (max/min) | memorisation (gen nn / test nn) | flags | nan stop | train s |",
+    return {f'{p}_fd': fd, f'{p}_fd_std': sd, 'pca_gauss_fd': pca_fd, 'pca_gauss_fd_std': pca_sd, 'floor_fd': floor, 'floor_fd_std': floor_sd,
+            f'{p}_minus_pca_fd': pd_['mean'] if pd_ else fd - pca_fd, f'{p}_minus_pca_fd_se': pd_['se'] if pd_ else float('nan'),
+            f'{p}_beats_pca_seeds': sum(a < b for a, b in zip(col('gan_fd'), col('pca_gauss_fd'))),
+            f'{p}_coverage_ok': all(col('coverage_ok')), f'{p}_memorisation_ok': all(col('memorisation_ok')),
+            f'{p}_max_min_ratio': max(col('max_min_ratio')), f'{p}_flags': sum(len(f) for f in col('flags')),
+            f'{p}_nan_stops': sum(r['nan_stop'] is not None for r in rows), f'{p}_train_s': float(np.mean(col('train_s')))}, pd_
+
+def _table(title, rows, figs, p, pd_, choice_line, vt):
+    lines = [title, choice_line, vt, "",
+             "| seed | FD | PCA-Gauss FD (k) | floor FD | coverage (max/min) | memorisation (gen nn / test nn) | flags | nan stop | train s |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['seed']} | {r['gan_fd']:.1f} | {r['pca_gauss_fd']:.1f} ({r['pca_components']}) | {r['floor_fd']:.1f} | "
                      f"{'ok' if r['coverage_ok'] else 'FAIL'} ({r['max_min_ratio']:.2f}) | {'ok' if r['memorisation_ok'] else 'FAIL'} "
                      f"({r['gen_nn']:.2f} / {r['test_nn']:.2f}) | {r['flags'] or '-'} | {'yes' if r['nan_stop'] else 'no'} | {r['train_s']:.0f} |")
-    lines.append(f"| mean (sd) | {gan_fd:.1f} ({gan_sd:.1f}) | {pca_fd:.1f} ({pca_sd:.1f}) | {floor:.1f} ({floor_sd:.1f}) | | | | | |")
-    if pd_: lines.append(f"GAN - PCA-Gauss FD paired by seed: {pd_['mean']:.1f} (se {pd_['se']:.1f}); GAN lower on {out['gan_beats_pca_seeds']}/{len(rows)} seeds")
+    lines.append(f"| mean (sd) | {figs[p + '_fd']:.1f} ({figs[p + '_fd_std']:.1f}) | {figs['pca_gauss_fd']:.1f} ({figs['pca_gauss_fd_std']:.1f}) | "
+                 f"{figs['floor_fd']:.1f} ({figs['floor_fd_std']:.1f}) | | | | | |")
+    if pd_: lines.append(f"FD - PCA-Gauss FD paired by seed: {pd_['mean']:.1f} (se {pd_['se']:.1f}); lower on {figs[p + '_beats_pca_seeds']}/{len(rows)} seeds")
     lines.append("class counts by the classifier: " + '; '.join(f"seed {r['seed']}: {r['class_counts']}" for r in rows))
+    return lines
+
+def run_gan(seeds=(0, 1, 2), smoke:bool=False):
+    "Train the DCGAN and the conditional DCGAN per seed with lr and epochs chosen on valid; evaluate on test once; return `(figures, table)`."
+    seeds = tuple(seeds)
+    X, y, split = image_data('mnist_5k')
+    tr, va = split.train, split.valid
+    lr_grid, ep_grid, n = (LR_GRID, EPOCH_GRID, N_SAMPLES) if not smoke else ((2e-4,), (1,), 200)
+    if smoke: tr = tr[:300]
+    clf = feature_classifier(X[split.train], y[split.train], seed=0, epochs=1 if smoke else None)
+    out, lines = {}, []
+    rows, vt, lr, epochs = _variant('dcgan', X, y, tr, va, seeds, clf, lr_grid, ep_grid, n)
+    figs, pd_ = _figures('gan', rows); out.update(figs)
+    out.update(gan_lr=lr, gan_epochs=epochs)
+    lines += _table(f"DCGAN (unconditional) on mnist_5k ({len(tr)} train digits), Frechet distance in a classifier's feature space (NOT FID), {n} samples",
+                    rows, figs, 'gan', pd_, f"chosen on valid (seed {seeds[0]}): lr {lr:g}, {epochs} epochs (switcher: FixedGANSwitcher 1:1, fixed a priori)", vt)
+    # the conditional variant: the lr chosen on valid for the DCGAN, its own epochs chosen on valid
+    crows, cvt, _, cepochs = _variant('cgan', X, y, tr, va, seeds, clf, (lr,), ep_grid, n)
+    cfigs, cpd = _figures('cgan', crows)
+    out.update({k: v for k, v in cfigs.items() if k.startswith('cgan_')}, cgan_lr=lr, cgan_epochs=cepochs)
+    lines += ["", f"conditional DCGAN (dlwalk.gan.conditional_dcgan; classes asked for uniformly), same data, classifier and sample count"]
+    lines += _table("", crows, cfigs, 'cgan', cpd, f"chosen on valid (seed {seeds[0]}): {cepochs} epochs at the DCGAN's lr {lr:g}", cvt)[1:]
+    out.update(coverage_ok=bool(out['cgan_coverage_ok']), memorisation_ok=bool(out['gan_memorisation_ok'] and out['cgan_memorisation_ok']),
+               coverage_model='conditional DCGAN (the unconditional one: gan_coverage_ok)', gan_seeds=list(seeds), gan_n_samples=n, smoke=smoke)
     return out, '\n'.join(lines)
 
 if __name__ == '__main__':

@@ -24,6 +24,7 @@ from .generative import image_data, image_grid, save_grid
 # %% auto #0
 __all__ = ['GAN_SIZE', 'to_gan_images', 'from_gan_images', 'NoiseImageDataset', 'gan_dls', 'dcgan', 'latent_size', 'generate',
            'GANSampleGrid', 'GANFailureWarning', 'pairwise_diversity', 'GANMonitor', 'GANNanWarning', 'GANNanStop',
+           'mark_labels', 'read_labels', 'ConditionalGenerator', 'ConditionalCritic', 'conditional_dcgan',
            'gan_learner']
 
 # %% ../nbs/18a_gan.ipynb #30fe2d71
@@ -65,11 +66,14 @@ def gan_dls(X, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]
             bs:int=32, # batch size
             seed:int=0, # seed of the shuffling
             device=None, # None: fastai's default device
+            y=None, # labels of `X`: the real images carry them in their top border (`mark_labels`), for a conditional GAN
+            y_valid=None, # labels of `X_valid` (with `y`)
            ) -> DataLoaders:
-    "fastai `DataLoaders` of `(noise, image)` batches for `GANLearner`: `X` padded to 32x32 and scaled to [-1, 1]."
+    "fastai `DataLoaders` of `(noise, image)` batches for `GANLearner`: `X` padded to 32x32 and scaled to [-1, 1] (with `y`, labelled)."
     _check_latent(latent)
-    tr = NoiseImageDataset(to_gan_images(X), latent)
-    va = NoiseImageDataset(to_gan_images(X[:64] if X_valid is None else X_valid), latent)
+    mark = (lambda t, lab: t) if y is None else (lambda t, lab: mark_labels(t, lab))
+    tr = NoiseImageDataset(mark(to_gan_images(X), y), latent)
+    va = NoiseImageDataset(mark(to_gan_images(X[:64] if X_valid is None else X_valid), None if y is None else (y[:64] if X_valid is None else y_valid)), latent)
     seed_everything(seed)  # fastai's loaders draw their shuffling seed from Python's `random` when they are made
     return DataLoaders.from_dsets(tr, va, bs=bs, num_workers=0, drop_last=True, device=device)
 
@@ -252,6 +256,67 @@ class GANNanStop(Callback):
         sd = {k: v.detach().cpu().contiguous() for k, v in self.good.items()}
         atomic_write(self.path, lambda p: save_file(sd, str(p)))
 
+# %% ../nbs/18a_gan.ipynb #7f40e722
+def mark_labels(images:torch.Tensor, # `(n, c, 32, 32)` images in [-1, 1], as `to_gan_images` returns
+                labels, # `(n,)` integer classes, 0 to 9
+               ) -> torch.Tensor:
+    "A copy of `images` with each label written into the top border (rows 0-1, which the 28x28 image does not use): class `k` lights columns 3k to 3k+2."
+    lab = torch.as_tensor(np.asarray(labels)).long()
+    if len(lab) != len(images): raise InputError(f"{len(images)} images but {len(lab)} labels")
+    if len(lab) and (lab.min() < 0 or lab.max() > 9): raise InputError(f"labels must be 0 to 9 (ten slots fit in the border), got {int(lab.min())} to {int(lab.max())}")
+    out = images.clone()
+    out[:, :, :2] = -1.
+    cols = (lab[:, None] * 3 + torch.arange(3)).to(out.device)
+    rows = torch.arange(len(lab), device=out.device)[:, None].expand(-1, 3)
+    for r in range(2): out[rows, :, r, cols] = 1.
+    return out
+
+def read_labels(images:torch.Tensor, # `(n, c, 32, 32)` images with `mark_labels`' border
+                n_classes:int=10, # number of classes
+               ) -> torch.Tensor:
+    "The classes written by `mark_labels`: the brightest of the first `n_classes` slots of the top border."
+    return images[:, :, :2, :3 * n_classes].mean((1, 2)).view(len(images), n_classes, 3).mean(-1).argmax(1)
+
+class ConditionalGenerator(nn.Module):
+    "Wraps a generator taking `latent + n_classes` numbers: the class is the arg-max of the last `n_classes`; it is fed one-hot with the noise and written into the output's border."
+    def __init__(self, generator:nn.Module, # e.g. `basic_generator(..., in_sz=latent + n_classes)`
+                 latent:int, # noise numbers
+                 n_classes:int, # classes
+                ):
+        super().__init__()
+        self.generator, self.latent, self.n_classes = generator, latent, n_classes
+    def forward(self, z):
+        z = z.flatten(1)
+        cls = z[:, self.latent:].argmax(1)
+        x = self.generator(torch.cat([z[:, :self.latent], F.one_hot(cls, self.n_classes).to(z.dtype)], 1))
+        return mark_labels(x, cls)
+
+class ConditionalCritic(nn.Module):
+    "Wraps a critic taking `c + n_classes` channels: the class read from the image's border (`read_labels`) is added as one-hot channels."
+    def __init__(self, critic:nn.Module, # e.g. `basic_critic(32, c + n_classes, ...)`
+                 n_classes:int, # classes
+                ):
+        super().__init__()
+        self.critic, self.n_classes = critic, n_classes
+    def forward(self, x):
+        oh = F.one_hot(read_labels(x, self.n_classes), self.n_classes).to(x.dtype)[..., None, None].expand(-1, -1, *x.shape[-2:])
+        return self.critic(torch.cat([x, oh], 1))
+
+def conditional_dcgan(latent:int=64, # noise numbers (the generator takes `latent + n_classes`)
+                      n_classes:int=10, # classes, at most 10
+                      n_features:int=16, # width, as in `dcgan`
+                      size:int=GAN_SIZE, # image side
+                      n_channels:int=1, # image channels
+                     ) -> tuple[nn.Module, nn.Module]:
+    "A conditional DCGAN `(generator, critic)`: fastai's blocks as in `dcgan`, wrapped in `ConditionalGenerator` and `ConditionalCritic`."
+    _check_latent(latent)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or not 2 <= n_classes <= 10:
+        raise InputError(f"n_classes must be a whole number from 2 to 10 (the label slots in the border), got {n_classes!r}")
+    if size != GAN_SIZE: raise InputError(f"the conditional DCGAN works on {GAN_SIZE}x{GAN_SIZE} images (the label sits in their border), got size {size}")
+    gen, _ = dcgan(latent + n_classes, n_features, size, n_channels)
+    _, crit = dcgan(latent, n_features, size, n_channels + n_classes)
+    return ConditionalGenerator(gen, latent, n_classes), ConditionalCritic(crit, n_classes)
+
 # %% ../nbs/18a_gan.ipynb #1506c874
 def gan_learner(X=None, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]; None: the training part of `mnist_5k`
                 X_valid=None, # images for the monitor and the validation pass; None: the valid part of `mnist_5k` (or 64 of `X`)
@@ -265,20 +330,33 @@ def gan_learner(X=None, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]; N
                 monitor_kw:dict|None=None, # passed to `GANMonitor` (patience, win_acc, win_loss, collapse)
                 cbs=None, # more callbacks
                 device=None, # None: fastai's default device
+                y=None, # integer labels of `X` (at most 10 classes): a conditional DCGAN (`conditional_dcgan`); None: unconditional
+                y_valid=None, # labels of `X_valid` (needed with `y` when `X_valid` is given)
                ) -> GANLearner:
-    "A fastai `GANLearner` for a DCGAN on 28x28 images, with a sample grid per epoch (`learn.gan_sample_grid`), failure flags (`learn.gan_monitor`) and a `nan` stop keeping the last good weights (`learn.gan_nan_stop`)."
+    "A fastai `GANLearner` for a DCGAN on 28x28 images, with a sample grid per epoch (`learn.gan_sample_grid`), failure flags (`learn.gan_monitor`) and a `nan` stop keeping the last good weights (`learn.gan_nan_stop`); with `y`, the conditional variant."
     _check_latent(latent)
     if X is None:
-        Xm, _, sp = image_data('mnist_5k')
+        Xm, ym, sp = image_data('mnist_5k')
         X, X_valid = Xm[sp.train], (Xm[sp.valid] if X_valid is None else X_valid)
-    if X_valid is None: X_valid = X[:64]
+        if y is not None and y_valid is None: y_valid = ym[sp.valid]
+    if X_valid is None: X_valid, y_valid = X[:64], (None if y is None else y[:64])
+    if y is not None:
+        if y_valid is None: raise InputError("a conditional GAN needs y_valid, the labels of X_valid (the monitor shows the critic labelled real images)")
+        if len(y) != len(X) or len(y_valid) != len(X_valid): raise InputError(f"{len(X)} images with {len(y)} labels, {len(X_valid)} valid images with {len(y_valid)} labels: give one label per image")
     if isinstance(switcher, str):
         if switcher not in ('fixed', 'adaptive'): raise InputError(f"switcher must be 'fixed', 'adaptive' or a fastai switcher callback, got {switcher!r}")
         switcher = FixedGANSwitcher() if switcher == 'fixed' else AdaptiveGANSwitcher(gen_thresh=0.7, critic_thresh=0.7)
     seed_everything(seed)
-    gen, crit = dcgan(latent, n_features)
-    dls = gan_dls(X, X_valid, latent=latent, bs=bs, seed=seed, device=device)
-    grid, mon, nan = GANSampleGrid(path=sample_dir, seed=seed), GANMonitor(to_gan_images(X_valid), seed=seed, **(monitor_kw or {})), GANNanStop(checkpoint)
+    if y is None:
+        gen, crit = dcgan(latent, n_features)
+        dls = gan_dls(X, X_valid, latent=latent, bs=bs, seed=seed, device=device)
+        real_valid = to_gan_images(X_valid)
+    else:
+        n_classes = int(max(np.max(np.asarray(y)), np.max(np.asarray(y_valid)))) + 1
+        gen, crit = conditional_dcgan(latent, n_classes, n_features)
+        dls = gan_dls(X, X_valid, latent=latent + n_classes, bs=bs, seed=seed, device=device, y=y, y_valid=y_valid)
+        real_valid = mark_labels(to_gan_images(X_valid), y_valid)
+    grid, mon, nan = GANSampleGrid(path=sample_dir, seed=seed), GANMonitor(real_valid, seed=seed, **(monitor_kw or {})), GANNanStop(checkpoint)
     loss_gen, loss_crit = gan_loss_from_func(_no_pixel_loss, AdaptiveLoss(nn.BCEWithLogitsLoss()), weights_gen=(1., 0.))
     learn = GANLearner(dls, gen, crit, loss_gen, loss_crit, switcher=switcher, switch_eval=False, show_img=False,
                        opt_func=partial(Adam, mom=0.5, sqr_mom=0.999, wd=0.), cbs=[grid, mon, nan] + list(cbs or []),

@@ -20,8 +20,8 @@ __all__ = ['GEN_SETS', 'PCA_CANDIDATES', 'image_data', 'image_grid', 'save_grid'
            'classifier_features', 'frechet_distance', 'pca_gaussian_samples', 'nn_distances', 'evaluate_samples',
            'gen_dls', 'ConvAE', 'AddNoise', 'ae_learner', 'encode', 'reconstruct', 'recon_mse', 'pca_recon_mse',
            'plot_latents', 'reparameterize', 'kl_normal', 'ConvVAE', 'ELBOLoss', 'vae_recon', 'vae_kl', 'vae_learner',
-           'latent_grid', 'interpolate', 'read_images', 'vae_train', 'vae_recipe', 'vae_from_recipe', 'vae_predict',
-           'sample_images']
+           'latent_grid', 'interpolate', 'fit_code_mixture', 'mixture_samples', 'read_images', 'vae_train',
+           'vae_recipe', 'vae_from_recipe', 'vae_predict', 'sample_images']
 
 # %% ../nbs/18_generative.ipynb #fc3e1910
 GEN_SETS = {'mnist_5k': 'mnist_5k', 'animals': 'animal_mnist', 'animal_mnist': 'animal_mnist'}  # the 28x28 sets these functions take by name
@@ -282,14 +282,18 @@ def encode(model, # a `ConvAE`/`ConvVAE` or its `Learner`
         out = [m.encode(b.to(dev)) for b in _as_images(X).split(bs)]
     return torch.cat([o[0] if isinstance(o, tuple) else o for o in out]).cpu()
 
+def _decode(m, z, bs=500):  # `m` (a ConvAE/ConvVAE) decodes the codes `z` in eval mode on its device, in batches; images on the CPU
+    m.eval()
+    dev = next(m.parameters()).device
+    with torch.no_grad(): return torch.cat([m.decode(b.to(dev)).cpu() for b in z.split(bs)])
+
 def reconstruct(model, # a `ConvAE`/`ConvVAE` or its `Learner`
                 X, # images `(n, c, h, w)` in [0, 1]
                 bs:int=500, # images per pass
                ) -> torch.Tensor:
     "`decode(encode(X))`: the model's rebuilt images (a VAE decodes its means, no sampling)."
-    m = _model(model).eval()
-    dev = next(m.parameters()).device
-    with torch.no_grad(): return torch.cat([m.decode(z.to(dev)).cpu() for z in encode(m, X, bs).split(bs)])
+    m = _model(model)
+    return _decode(m, encode(m, X, bs), bs)
 
 def recon_mse(model, # a `ConvAE`/`ConvVAE` or its `Learner`
               X, # images `(n, c, h, w)` in [0, 1]
@@ -360,9 +364,7 @@ class ConvVAE(ConvAE):
               ) -> torch.Tensor:
         "Decode `n` draws from the standard normal prior: new images `(n, c, h, w)` in [0, 1]."
         g = None if seed is None else torch.Generator().manual_seed(int(seed))
-        z = torch.randn(int(n), self.latent, generator=g)
-        dev = next(self.parameters()).device
-        with torch.no_grad(): return torch.cat([self.eval().decode(b.to(dev)).cpu() for b in z.split(500)])
+        return _decode(self, torch.randn(int(n), self.latent, generator=g))
 
 def _recon_term(recon, x): return F.binary_cross_entropy(recon, x, reduction='none').flatten(1).sum(1)
 
@@ -414,8 +416,7 @@ def latent_grid(model, # a `ConvVAE` or its `Learner`
     q = Normal(0., 1.).icdf(torch.linspace(0.05, 0.95, n))
     z = torch.zeros(n * n, m.latent)
     z[:, dims[0]] = q.repeat_interleave(n); z[:, dims[1]] = q.repeat(n)
-    dev = next(m.parameters()).device
-    with torch.no_grad(): return m.decode(z.to(dev)).cpu()
+    return _decode(m, z)
 
 def interpolate(model, # a `ConvAE`/`ConvVAE` or its `Learner`
                 a:torch.Tensor, # one image `(c, h, w)` in [0, 1]
@@ -426,8 +427,36 @@ def interpolate(model, # a `ConvAE`/`ConvVAE` or its `Learner`
     m = _model(model).eval()
     za, zb = encode(m, torch.stack([torch.as_tensor(a), torch.as_tensor(b)]))
     t = torch.linspace(0, 1, steps)[:, None]
-    dev = next(m.parameters()).device
-    with torch.no_grad(): return m.decode(((1 - t) * za + t * zb).to(dev)).cpu()
+    return _decode(m, (1 - t) * za + t * zb)
+
+# %% ../nbs/18_generative.ipynb #8c3dd05a
+def fit_code_mixture(model, # a `ConvAE`/`ConvVAE` or its `Learner`
+                     X, # the training images `(n, c, h, w)` in [0, 1] whose codes the mixture describes
+                     n_components:int=10, # Gaussians in the mixture (e.g. the number of classes)
+                     seed:int=0, # seed of the mixture's initialisation
+                    ):
+    "A scikit-learn `GaussianMixture` (full covariances) fitted to the codes of `X` (a VAE's means): where the encoder really puts the images, to draw codes from instead of the prior."
+    from sklearn.mixture import GaussianMixture
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= len(X):
+        raise InputError(f"n_components must be a whole number from 1 to the number of images ({len(X)}), got {n_components!r}; e.g. 10")
+    return GaussianMixture(int(n_components), covariance_type='full', random_state=seed).fit(encode(model, X).double().numpy())
+
+def _mixture_codes(mixture, n, seed):  # n codes drawn from a fitted full-covariance GaussianMixture with numpy's generator `seed`
+    rng = np.random.default_rng(seed)
+    w = mixture.weights_ / mixture.weights_.sum()
+    k = rng.choice(len(w), size=int(n), p=w)
+    L = np.linalg.cholesky(mixture.covariances_)
+    return torch.from_numpy(mixture.means_[k] + np.einsum('nij,nj->ni', L[k], rng.standard_normal((int(n), mixture.means_.shape[1])))).float()
+
+def mixture_samples(model, # the `ConvAE`/`ConvVAE` (or its `Learner`) the mixture was fitted with
+                    mixture, # from `fit_code_mixture`
+                    n:int, # images to draw
+                    seed:int|None=None, # seed of the draws; None: fresh randomness
+                   ) -> torch.Tensor:
+    "Decode `n` codes drawn from `mixture`: new images `(n, c, h, w)` in [0, 1]."
+    m = _model(model)
+    if mixture.means_.shape[1] != m.latent: raise InputError(f"the mixture has {mixture.means_.shape[1]}-number codes but the model's latent size is {m.latent}: fit it with this model")
+    return _decode(m, _mixture_codes(mixture, n, seed))
 
 # %% ../nbs/18_generative.ipynb #dc28d6d4
 def read_images(data, # a folder with one sub-folder per class (or a CSV of path,label), as `dlwalk.vision.image_items` reads

@@ -86,3 +86,31 @@ def test_nan_before_any_good_epoch(digits):
     m = [str(x.message) for x in w if x.category is GANNanWarning][0]
     assert 'from before training' in m and 'loss became nan at epoch 0, batch 2' in m, m
     for k, v in learn.model.state_dict().items(): assert torch.equal(v, init[k]), k
+
+def test_conditional_bad_labels(digits):
+    "The conditional DCGAN's label inputs: missing valid labels, a label count that does not match, classes outside 0-9 (InputError, exact class)."
+    from dlwalk.core import InputError
+    from dlwalk.gan import gan_learner, mark_labels, conditional_dcgan, to_gan_images
+    X, Xv = digits
+    y, yv = torch.arange(len(X)) % 10, torch.arange(len(Xv)) % 10
+    cases = [(lambda: gan_learner(X, Xv, y=y), 'needs y_valid'),
+             (lambda: gan_learner(X, Xv, y=y[:-1], y_valid=yv), 'give one label per image'),
+             (lambda: mark_labels(to_gan_images(X[:4]), [0, 1, 2, 10]), 'labels must be 0 to 9'),
+             (lambda: conditional_dcgan(n_classes=12), 'n_classes must be a whole number from 2 to 10')]
+    for f, msg in cases:
+        with pytest.raises(InputError, match=msg) as e: f()
+        assert type(e.value) is InputError
+
+def test_conditional_learner_builds_and_labels_real_images(digits):
+    "gan_learner(y=...) gives the critic real images with their class in the border, and a generator whose samples carry the asked class."
+    import torch.nn.functional as F
+    from dlwalk.gan import gan_learner, read_labels, ConditionalGenerator
+    X, Xv = digits
+    y, yv = torch.arange(len(X)) % 10, torch.arange(len(Xv)) % 10
+    learn = gan_learner(X, Xv, y=y, y_valid=yv, seed=0)
+    assert isinstance(learn.model.generator, ConditionalGenerator)
+    real = torch.stack([learn.dls.train_ds[i][1] for i in range(20)])
+    assert torch.equal(read_labels(real), y[:20])
+    z = torch.randn(10, 74); z[:, 64:] = F.one_hot(torch.arange(10), 10).float()
+    with torch.no_grad(): out = learn.model.generator.eval()(z)
+    assert torch.equal(read_labels(out), torch.arange(10))
