@@ -135,6 +135,7 @@ def test_cli_backbone_errors(call, encoder_dir, tmp_path):
     for i, (args, msg) in enumerate(cases):
         r = call('train', 'vision', *args, '--out', tmp_path / f'out{i}')
         assert r.returncode == 2 and msg in r.stderr, (args, r.returncode, r.stderr[-1500:])
+        if i < 3: assert f'error: --backbone {args[1]}: ' in r.stderr, r.stderr[-1500:]  # checked by the command, naming the option
         assert not (tmp_path / f'out{i}').exists()
     r = call('train', 'tabular', '--backbone', encoder_dir, '--out', tmp_path / 'tab')
     assert r.returncode == 2 and 'dlwalk train vision --backbone DIR' in r.stderr, r.stderr[-1500:]
