@@ -6,10 +6,13 @@ Part `ssl`: Barlow Twins and SimCLR on MNIST 5k, judged with few labels.
 Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`dataset_split('mnist_5k')`: 3000 train,
 1000 valid, 1000 test). For each seed s in 0..SEEDS-1:
 1. Pretraining without labels: `dlwalk.ssl.ssl_learner` on the TRAIN images (labels never read), Barlow Twins
-   (lambda 5e-3, projector 512-512) and SimCLR (NT-Xent, tau 0.5, same projector), the same encoder
-   (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views (`view_transforms`), batch 128, AdamW,
-   one-cycle at 3e-3, EPOCHS epochs each: equal epochs; wall time of each is reported beside it. These settings are
-   the papers' defaults scaled down and fixed before the run: nothing about the pretraining is tuned (on valid or test).
+   (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling) and SimCLR (NT-Xent, tau 0.5, same
+   projector), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
+   (`view_transforms`: resized crop, rotation, warp, erasing; no flips), batch 128, AdamW, one-cycle at 3e-3, EPOCHS epochs
+   each: equal epochs; wall time of each is reported beside it. The encoder is kept at SNAPSHOTS evenly spaced epochs of
+   that run (e.g. 10, 20, 30 of 30); which snapshot is used (= how many pretraining epochs) is chosen on VALID, per label
+   budget, by the linear probe's valid accuracy (for the few-shot part: by 5-way nearest-centroid accuracy on valid
+   episodes of the base classes). Projector, lambda, tau, rate are fixed before the run, not tuned.
 2. Labels: 1% and 10% of the train rows (stratified, `label_subset(seed=s)`), and 100% for the linear-evaluation table.
 3. Compared at each label budget, every setting chosen on the VALID split, test read once per model:
    - `bt_probe` / `simclr_probe`: logistic regression on the frozen encoder's features of the labelled rows
@@ -18,6 +21,8 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (the baseline gets the same
      tuning care: more candidates than the probes have; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
    - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid.
+   - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
+     normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
 Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and the paired differences (by seed) of the
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
@@ -26,8 +31,9 @@ Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> d
 `--data animal_mnist`: Animal MNIST, ANIMAL_CLASSES bear, bird, cat, cow, dog -> elephant, giraffe, horse, sheep, zebra;
 `dlwalk.fewshot.class_split` checks the two are disjoint). Per seed:
 - `proto`: `dlwalk.fewshot.proto_learner` (the same small_encoder) trained on 5-way episodes of the TRAIN split's digits
-  0-4 (15 queries per class, PROTO_EPISODES per epoch, 10 epochs), its training shots (1 or 5) chosen on 5-way episodes
-  of the VALID split's digits 0-4 (the same 200 episodes for every candidate): each candidate is trained once, and the
+  0-4 (15 queries per class, PROTO_EPISODES per epoch, PROTO_EPOCHS epochs, one-cycle at 3e-3), once with 1-shot and once
+  with 5-shot training episodes, the encoder kept at 4 evenly spaced epochs of each run; training shots and epochs (8
+  candidates) chosen on 5-way episodes of the VALID split's digits 0-4 (the same 200 episodes for every candidate): the
   one tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
 - baselines, nearest-centroid (= the prototype rule) on: raw pixels; the features of the same encoder trained supervised
   (cross-entropy) on the train split's digits 0-4, the rate chosen on valid base accuracy (SUP_GRID_BASE: 10 epochs,
@@ -40,11 +46,12 @@ per class, the same episodes for every method (episode seed = run seed); mean ac
 by seed.
 
 Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
+                               [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
                                [--features FILE.npz] [--threads 1] [--smoke]
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
-    pretrains, read by a later one with the same data, epochs and width), so `--part ssl` then `--part fewshot` as two
+    pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
-  --smoke: 2 seeds, 1 pretraining epoch, one supervised candidate: to check the script end to end."""
+  --smoke: 2 seeds, 2 pretraining epochs (2 snapshots), one supervised candidate: to check the script end to end."""
 import argparse, json, os, time
 import numpy as np
 import torch
@@ -61,12 +68,20 @@ p.add_argument('--data', choices=('mnist_5k', 'animal_mnist'), default='mnist_5k
 p.add_argument('--features', default=None,
                help='a .npz cache of the Barlow Twins features per seed: the first part that pretrains writes it, a later run '
                     '(same data, epochs, width) reads it instead of pretraining again, so the parts can run as separate processes')
+p.add_argument('--proj', type=int, default=1024, help="the projector's widths (two layers of this many units)")
+p.add_argument('--lambd', type=float, default=None, help="Barlow Twins' off-diagonal weight; default 1/proj (the lambda ~ 1/D scaling)")
+p.add_argument('--snapshots', type=int, default=4, help='encoder snapshots taken at evenly spaced epochs of the pretraining; the one used is chosen on valid')
+p.add_argument('--no-finetune', dest='finetune', action='store_false', help='skip fine-tuning the Barlow Twins encoder on the 1%% / 10%% labels')
+p.add_argument('--proto-epochs', type=int, default=20, help='prototypical network: epochs of PROTO_EPISODES training episodes (snapshots chosen on valid)')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
-if args.smoke: args.seeds, args.epochs = 2, 1
+if args.smoke: args.seeds, args.epochs, args.snapshots, args.proto_epochs = 2, 2, 2, 2
+LAMBD = args.lambd if args.lambd is not None else 1 / args.proj
+SNAPS = sorted({max(1, round(args.epochs * (i + 1) / args.snapshots)) for i in range(args.snapshots)})  # pretraining epochs at which the encoder is kept
 
 from fastai.callback.progress import ProgressCallback
+from fastai.callback.core import Callback
 from dlwalk.core import seed_everything
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
@@ -78,10 +93,11 @@ FRACS = (0.01, 0.1, 1.0)
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
-PROTO_GRID = [dict(k_shot=k, epochs=10) for k in (1, 5)]  # training shots chosen on valid; 10 epochs of 50 episodes
-PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = 50, 200, 1000
+PROTO_SNAPS = sorted({max(1, round(args.proto_epochs * (i + 1) / 4)) for i in range(4)})  # proto snapshots (epochs), chosen on valid episodes
+PROTO_GRID = [dict(k_shot=k, snap=e) for k in (1, 5) for e in PROTO_SNAPS]  # training shots and epochs chosen on valid
+PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = 100, 200, 1000
 if args.smoke: SUP_GRID_FULL = SUP_GRID_BASE = SUP_GRID_FULL[:1]
-if args.smoke: SUP_GRID, PROTO_GRID, PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = SUP_GRID[:1], [dict(k_shot=5, epochs=1)], 5, 20, 50
+if args.smoke: SUP_GRID, PROTO_GRID, PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = SUP_GRID[:1], [dict(k_shot=5, snap=e) for e in PROTO_SNAPS], 5, 20, 50
 load = lambda: os.getloadavg()[0]
 t_start, load_start = time.time(), load()
 
@@ -107,37 +123,79 @@ def supervised(rows, seed):
     test_dl = array_test_dl(l.dls, X[s.test], yte)
     return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=test_dl)[1]))
 
-_cache = {}  # (method, seed) -> (features, wall, final loss), shared through --features
-def _cache_key(method, seed): return f"{args.data}_{method}_e{args.epochs}_w{args.width}_s{seed}"
+_cache = {}  # cache keys -> arrays (features and encoder weights of each snapshot, wall time, loss, normalisation), shared through --features
+def _cache_key(method, seed): return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{args.proj}_l{LAMBD:.6g}_n{args.snapshots}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
 
+class Snapshots(Callback):
+    "Keep a copy of the encoder's weights (`learn.model.encoder`, or `learn.model` with whole=True) after each epoch listed in `at`."
+    def __init__(self, at, whole=False): self.at, self.whole, self.states = set(at), whole, {}
+    def after_epoch(self):
+        enc = self.learn.model if self.whole else self.learn.model.encoder
+        if self.epoch + 1 in self.at: self.states[self.epoch + 1] = {k: v.detach().clone() for k, v in enc.state_dict().items()}
+
 def pretrain(method, seed):
+    """`(snaps, wall, loss, stats)`: snaps maps each snapshot epoch to dict(train=, valid=, test= features, body= the conv body's
+    weights); pretrained once per (method, seed), or read from --features."""
     key = _cache_key(method, seed)
-    if f"{key}_train" in _cache:
-        print(f"seed {seed}: {method} features read from {args.features}", flush=True)
-        return ({k: _cache[f"{key}_{k}"] for k in ('train', 'valid', 'test')}, float(_cache[f"{key}_wall"]), float(_cache[f"{key}_loss"]))
-    f, wall, loss = _pretrain(method, seed)
+    if f"{key}_wall" in _cache:
+        print(f"seed {seed}: {method} snapshots read from {args.features}", flush=True)
+        snaps = {e: dict({k: _cache[f"{key}_c{e}_{k}"] for k in ('train', 'valid', 'test')},
+                         body={n[len(f"{key}_c{e}_body_"):]: torch.as_tensor(v) for n, v in _cache.items() if n.startswith(f"{key}_c{e}_body_")})
+                 for e in SNAPS}
+        return snaps, float(_cache[f"{key}_wall"]), float(_cache[f"{key}_loss"]), (_cache[f"{key}_mean"].tolist(), _cache[f"{key}_std"].tolist())
+    snaps, wall, loss, stats = _pretrain(method, seed)
     if args.features:
         from dlwalk.core import atomic_write
-        _cache.update({f"{key}_{k}": v for k, v in f.items()}, **{f"{key}_wall": np.array(wall), f"{key}_loss": np.array(loss)})
+        for e, f in snaps.items():
+            _cache.update({f"{key}_c{e}_{k}": f[k] for k in ('train', 'valid', 'test')})
+            _cache.update({f"{key}_c{e}_body_{n}": v.numpy() for n, v in f['body'].items()})
+        _cache.update({f"{key}_wall": np.array(wall), f"{key}_loss": np.array(loss), f"{key}_mean": np.array(stats[0]), f"{key}_std": np.array(stats[1])})
         def write(fn):
             with open(fn, 'wb') as fh: np.savez(fh, **_cache)  # a file object: np.savez would add '.npz' to a path
         atomic_write(args.features, write)
-    return f, wall, loss
+    return snaps, wall, loss, stats
 
 def _pretrain(method, seed):
     seed_everything(seed)
     dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
-    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(512, 512))
+    snap = Snapshots(SNAPS)
+    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(args.proj, args.proj), lambd=LAMBD, cbs=[snap])
     learn.remove_cb(ProgressCallback)
     t0 = time.time()
     with learn.no_logging(): learn.fit_one_cycle(args.epochs, 3e-3)
     wall = time.time() - t0
     m = dls.vision_meta
     norm = lambda idx: array_test_dl(dls, X[idx], y[idx]).dataset.x  # the images prepared as in pretraining
-    f = {k: encode(learn.model.encoder, norm(idx)) for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
-    return f, wall, float(learn.recorder.values[-1][0])
+    enc, snaps = learn.model.encoder, {}
+    for e, state in sorted(snap.states.items()):
+        enc.load_state_dict(state)
+        snaps[e] = {k: encode(enc, norm(idx)) for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
+        snaps[e]['body'] = {n[2:]: v for n, v in state.items() if n.startswith('0.')}  # small_encoder = Sequential(body, pool, flatten)
+    stats = ([float(v) for v in np.ravel(m['mean'])], [float(v) for v in np.ravel(m['std'])])
+    return snaps, wall, float(learn.recorder.values[-1][0]), stats
+
+def pick_snapshot(snaps, idx):
+    "The snapshot whose linear probe (on the labelled rows `idx`) is best on VALID: `(epoch, probe result)`."
+    ch = choose_on_valid([dict(e=e) for e in snaps], lambda e: linear_probe(snaps[e]['train'][idx], ytr[idx], snaps[e]['valid'], yva, snaps[e]['test'], yte),
+                         lambda r: r['valid_acc'])
+    return ch.best['e'], ch.result
+
+def finetune(rows, seed, body, stats):
+    "The same CNN as `supervised`, its conv body started from the Barlow Twins encoder, fine-tuned end to end; grid chosen on valid."
+    def fit(epochs, lr):
+        seed_everything(seed)
+        dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), stats=stats, device='cpu')
+        dls.valid.bs = 1024
+        learn = image_learner(dls, 'cnn', width=args.width, progress=False)
+        learn.model[0].load_state_dict(body)
+        with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+        return learn
+    vacc = lambda l: float(l.validate()[1])
+    ch = choose_on_valid(SUP_GRID, fit, vacc)
+    l = ch.result
+    return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=array_test_dl(l.dls, X[s.test], yte))[1]))
 
 import pandas as pd
 fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
@@ -145,24 +203,27 @@ out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, ep
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
 
 if args.part in ('ssl', 'all'):
-    res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr')}
+    res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr', 'bt_finetune')}
     walls, chosen = {'bt': [], 'simclr': []}, []
     for seed in range(args.seeds):
-        feats = {}
+        snaps_of, stats_of = {}, {}
         for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
-            f, wall, loss = pretrain(method, seed)
-            feats[key] = f; walls[key].append(wall)
+            snaps, wall, loss, stats = pretrain(method, seed)
+            snaps_of[key], stats_of[key] = snaps, stats; walls[key].append(wall)
             print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
-        bt_feats[seed] = feats['bt']
+        bt_feats[seed] = snaps_of['bt']
         for frac in FRACS:
             idx = label_subset(ytr, frac, seed=seed)
             rows = s.train[idx]
             for key in ('bt', 'simclr'):
-                f = feats[key]
-                pr = linear_probe(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte)
+                e, pr = pick_snapshot(snaps_of[key], idx)  # pretraining epochs chosen on valid (the probe's valid accuracy)
+                f = snaps_of[key][e]
                 kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
                 res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
-                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"C={pr['C']}", valid=pr['valid_acc']))
+                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, C={pr['C']}", valid=pr['valid_acc']))
+                if key == 'bt' and args.finetune and frac < 1.0:
+                    ft = finetune(rows, seed, f['body'], stats_of['bt']); res['bt_finetune'][frac].append(ft['test_acc'])
+                    chosen.append(dict(seed=seed, frac=frac, model='bt_finetune', setting=f"epoch {e}, {ft['setting']}", valid=ft['valid_acc']))
             px = pixel_lr(rows); res['pixel_lr'][frac].append(px['test_acc'])
             chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"C={px['setting']['C']}", valid=px['valid_acc']))
             if frac < 1.0 or not args.smoke:
@@ -178,6 +239,9 @@ if args.part in ('ssl', 'all'):
         for b in ('sup', 'pixel_lr', 'simclr_probe'):
             d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
             print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
+        if len(res['bt_finetune'][f]) >= 2:
+            d = paired_diff(res['bt_finetune'][f], res['sup'][f], higher_is_better=True)
+            print(f"  {f:.0%} labels, bt_finetune - sup: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
     print("\nShaped like the Barlow Twins paper's Table 1 (linear evaluation; there ImageNet + ResNet-50, here MNIST 5k, "
           f"{args.width}-wide CNN, {args.epochs} pretraining epochs, all {len(s.train)} train labels for the probe):")
     for name, v in [('Supervised (same CNN, all labels)', res['sup'][1.0]), ('SimCLR', res['simclr_probe'][1.0]), ('Barlow Twins', res['bt_probe'][1.0])]:
@@ -188,7 +252,8 @@ if args.part in ('ssl', 'all'):
                pixel_lr_acc_1pct=m('pixel_lr', 0.01), pixel_lr_acc_10pct=m('pixel_lr', 0.1),
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
-               bt_knn_acc_10pct=m('bt_knn', 0.1), bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
+               bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
+               proj=args.proj, lambd=LAMBD, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
 
 if args.part in ('fewshot', 'all'):
     from dlwalk.fewshot import class_split
@@ -202,21 +267,23 @@ if args.part in ('fewshot', 'all'):
     ci = {k: {1: [], 5: []} for k in fs}
     fchosen = []
     for seed in range(args.seeds):
-        def fit_proto(k_shot, epochs):
-            seed_everything(seed)
-            l = proto_learner(small_encoder(1, width=args.width), xn[tr], y[tr], xn[va], y[va], n_way=5, k_shot=k_shot, n_query=15,
-                              episodes=PROTO_EPISODES, valid_episodes=2, device='cpu')
-            l.remove_cb(ProgressCallback)
-            with l.no_logging(): l.fit_one_cycle(epochs, 3e-3)
-            return l
-        fitted = {}  # each candidate trained once, then chosen separately for 1-shot and 5-shot testing, on valid episodes of that shot
-        def fit_once(k_shot, epochs):
-            if (k_shot, epochs) not in fitted: fitted[k_shot, epochs] = fit_proto(k_shot, epochs)
-            return fitted[k_shot, epochs]
+        trained = {}  # k_shot -> {epoch: encoder weights}: one run of args.proto_epochs per training shot, snapshots kept
+        def fit_once(k_shot, snap):
+            if k_shot not in trained:
+                seed_everything(seed)
+                enc = small_encoder(1, width=args.width)
+                sn = Snapshots(PROTO_SNAPS, whole=True)
+                l = proto_learner(enc, xn[tr], y[tr], xn[va], y[va], n_way=5, k_shot=k_shot, n_query=15,
+                                  episodes=PROTO_EPISODES, valid_episodes=2, device='cpu', cbs=[sn])
+                l.remove_cb(ProgressCallback)
+                with l.no_logging(): l.fit_one_cycle(args.proto_epochs, 3e-3)
+                trained[k_shot] = sn.states
+            enc = small_encoder(1, width=args.width); enc.load_state_dict(trained[k_shot][snap])
+            return enc
         proto_for = {}
         for k in (1, 5):
-            ch = choose_on_valid(PROTO_GRID, fit_once, lambda l: evaluate_episodes(l.model, xn[va], y[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
-            proto_for[k] = ch.result
+            ch = choose_on_valid(PROTO_GRID, fit_once, lambda enc: evaluate_episodes(enc, xn[va], y[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
+            proto_for[k] = ch.result.eval()
             fchosen.append(dict(seed=seed, model=f'proto ({k}-shot test)', setting=str(ch.best), valid=float(ch.table.valid[ch.index])))
         def fit_sup(epochs, lr):
             seed_everything(seed)
@@ -231,12 +298,17 @@ if args.part in ('fewshot', 'all'):
         sup_x = array_test_dl(sup_l.dls, X[te]).dataset.x  # the test images prepared as that model was trained (labels not needed)
         sup_body = torch.nn.Sequential(sup_l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
         if seed not in bt_feats: bt_feats[seed] = pretrain('barlow', seed)[0]
-        bt_te = torch.as_tensor(bt_feats[seed]['test'][y[s.test] >= 5])
+        bt_for = {}  # the Barlow Twins snapshot for each shot, chosen on the same valid episodes (digits 0-4) as proto
         for k in (1, 5):
-            ev = dict(proto=evaluate_episodes(proto_for[k].model, xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+            chb = choose_on_valid([dict(e=e) for e in bt_feats[seed]], lambda e: torch.as_tensor(bt_feats[seed][e]['valid'][yva < 5]),
+                                  lambda fv: evaluate_episodes(lambda b: b, fv, yva[yva < 5], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
+            bt_for[k] = torch.as_tensor(bt_feats[seed][chb.best['e']]['test'][y[s.test] >= 5])
+            fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {chb.best['e']}", valid=float(chb.table.valid[chb.index])))
+        for k in (1, 5):
+            ev = dict(proto=evaluate_episodes(proto_for[k], xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
                       pixels=evaluate_episodes(lambda b: b.flatten(1), xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
                       supervised=evaluate_episodes(sup_body, sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed),
-                      barlow_twins=evaluate_episodes(lambda b: b, bt_te, y[te], 5, k, 15, TEST_EPISODES, seed=seed))
+                      barlow_twins=evaluate_episodes(lambda b: b, bt_for[k], y[te], 5, k, 15, TEST_EPISODES, seed=seed))
             for n, r in ev.items(): fs[n][k].append(r['acc']); ci[n][k].append(r['ci95'])
             print(f"seed {seed}, 5-way {k}-shot ({TEST_EPISODES} test episodes): " +
                   ', '.join(f"{n} {r['acc']:.3f} +- {r['ci95']:.3f}" for n, r in ev.items()) + f"; load {load():.1f}", flush=True)

@@ -8,7 +8,7 @@ import json, os, time, zipfile
 from pathlib import Path
 from . import __version__
 from .core import InputError, to_plain, atomic_write, unwrap_model
-from .task import get_task
+from .task import get_task, available_tasks
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'READABLE_VERSIONS', 'WEIGHTS', 'RECIPE', 'PICKLE_SUFFIXES', 'SIZE_ATTRS',
@@ -145,6 +145,11 @@ def load_model(path:str|Path, # a model folder (or a `dlwalk train` output folde
     "Rebuild the learner saved in `path` from its recipe and load its safetensors weights. Never unpickles."
     import safetensors.torch
     meta = read_model_info(path)
+    bb = meta['recipe'].get('backbone')
+    if isinstance(bb, dict) and meta['task'] not in available_tasks():  # e.g. dlwalk.ssl.save_encoder's folder: features, no head
+        raise InputError(f"{meta['path']!r} holds a {meta['task']} (an encoder: images to features, no classifier to predict with), "
+                         "which load_model does not rebuild: start a classifier from it with `dlwalk train vision --backbone DIR` "
+                         "(Python: dlwalk.vision.image_learner(dls, backbone=DIR)); dlwalk.vision.read_backbone(DIR) returns its weights")
     task = get_task(meta['task'])
     learn = task.from_recipe(meta['recipe'], device=device)
     if meta['recipe'].get('layer_sizes'): resize_layers(unwrap_model(learn.model), meta['recipe']['layer_sizes'])  # shrunk (pruned) layers

@@ -84,3 +84,76 @@ def test_encoder_is_a_vision_backbone(tmp_path):
     xb = clf.dls.valid.one_batch()[0][:16].cpu()
     clf.model.eval()
     with torch.no_grad(): torch.testing.assert_close(back.model(xb), clf.model.cpu()(xb))
+
+@pytest.fixture(scope='module')
+def encoder_dir(tmp_path_factory):
+    "A `save_encoder` folder (an untrained 8-wide `small_encoder` of 28x28 grey images: the CLI tests need its format, not its quality)."
+    from dlwalk.data import get_dataset, dataset_split
+    from dlwalk.vision import array_dls
+    from dlwalk.ssl import ssl_learner, small_encoder, save_encoder
+    X, y = get_dataset('mnist_5k'); s = dataset_split('mnist_5k')
+    seed_everything(0)
+    dls = array_dls(X, y, s.train[:256], s.valid[:64], size=28, bs=64, aug=False, device='cpu')
+    return save_encoder(ssl_learner(dls, 'barlow', encoder=small_encoder(1, width=8), sizes=(32, 32)), tmp_path_factory.mktemp('ssl') / 'encoder')
+
+def edited_copy(src, dst, edit):
+    "A copy of the model folder `src` whose dlwalk.json recipe `edit(recipe)` changed in place."
+    import json, shutil
+    shutil.copytree(src, dst)
+    m = json.loads((dst / 'dlwalk.json').read_text()); edit(m['recipe'])
+    (dst / 'dlwalk.json').write_text(json.dumps(m))
+    return dst
+
+def test_cli_train_vision_backbone(cli, encoder_dir, tmp_path):
+    "`dlwalk train vision --backbone DIR` in a fresh process: the CNN takes the encoder's width and image size and starts from its weights."
+    import json
+    from dlwalk.export import load_model
+    from dlwalk.vision import read_backbone
+    out = tmp_path / 'run'
+    r = cli('train', 'vision', '--backbone', encoder_dir, '--epochs', '1', '--seed', '0', '--device', 'cpu', '--out', out)
+    assert r.returncode == 0, (r.stdout[-1500:], r.stderr[-2000:])
+    run = json.loads((out / 'run.json').read_text())
+    assert run['args']['kwargs']['backbone'] == str(encoder_dir) and run['args']['kwargs']['size'] == 28
+    clf = load_model(out)
+    assert clf.vision_meta['arch_kwargs']['width'] == 8 and clf.vision_meta['size'] == 28  # the encoder's, not the task's defaults (16, 32)
+    _, body = read_backbone(encoder_dir)
+    moved = [k for k, v in body.items() if v.is_floating_point() and not torch.allclose(clf.model[0].state_dict()[k], v)]
+    assert moved, "one epoch of training should change the encoder's weights"  # started from them, then trained (the Python test checks the start)
+
+def test_cli_backbone_errors(call, encoder_dir, tmp_path):
+    "What is not an encoder, or not for the vision CNN, is refused in one line (exit 2) before any run folder is made."
+    from dlwalk.export import save_model
+    from dlwalk.task import get_task
+    clf, _ = get_task('vision').train(None, epochs=1, seed=0, device='cpu', baseline=False, test=False, progress=False)
+    not_encoder = save_model(clf, tmp_path / 'classifier', task='vision')
+    (tmp_path / 'empty').mkdir()
+    cases = [(['--backbone', not_encoder], "not an encoder (its recipe has no 'backbone' entry)"),
+             (['--backbone', tmp_path / 'empty'], 'is not a dlwalk model'),
+             (['--backbone', tmp_path / 'missing'], 'does not exist'),
+             (['--backbone', encoder_dir, '--pretrained'], 'both choose the starting weights'),
+             (['--backbone', encoder_dir, '--arch', 'resnet18'], 'leave out --arch resnet18')]
+    for i, (args, msg) in enumerate(cases):
+        r = call('train', 'vision', *args, '--out', tmp_path / f'out{i}')
+        assert r.returncode == 2 and msg in r.stderr, (args, r.returncode, r.stderr[-1500:])
+        if i < 3: assert f'error: --backbone {args[1]}: ' in r.stderr, r.stderr[-1500:]  # checked by the command, naming the option
+        assert not (tmp_path / f'out{i}').exists()
+    r = call('train', 'tabular', '--backbone', encoder_dir, '--out', tmp_path / 'tab')
+    assert r.returncode == 2 and 'dlwalk train vision --backbone DIR' in r.stderr, r.stderr[-1500:]
+
+def test_backbone_mismatch(encoder_dir, tmp_path):
+    "An encoder for other images (channels), or whose recipe does not describe its weights (width), is refused with InputError."
+    from dlwalk.vision import digits_dls, image_learner
+    dls = digits_dls(size=28, device='cpu')
+    rgb = edited_copy(encoder_dir, tmp_path / 'rgb', lambda r: r['backbone'].update(n_in=3))
+    raises_input_error(lambda: image_learner(dls, 'cnn', backbone=rgb), 'takes 3-channel images but these have 1')
+    wide = edited_copy(encoder_dir, tmp_path / 'wide', lambda r: r['backbone']['arch_kwargs'].update(width=16))
+    raises_input_error(lambda: image_learner(dls, 'cnn', backbone=wide), 'do not fit the CNN its recipe describes')
+    assert image_learner(dls, 'cnn', backbone=encoder_dir).vision_meta['arch_kwargs']['width'] == 8  # the untouched folder loads
+
+def test_load_model_on_an_encoder(encoder_dir):
+    "`load_model` does not rebuild an encoder (no classifier to predict with): InputError naming `--backbone` and `read_backbone`."
+    from dlwalk.export import load_model
+    from dlwalk.vision import read_backbone
+    raises_input_error(lambda: load_model(encoder_dir), 'dlwalk train vision --backbone DIR')
+    raises_input_error(lambda: load_model(encoder_dir), 'dlwalk.vision.read_backbone(DIR)')
+    assert read_backbone(encoder_dir)[0]['arch_kwargs']['width'] == 8  # ... which reads it
