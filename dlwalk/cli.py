@@ -67,6 +67,17 @@ def _one_line(e:Exception) -> str:
     msg = str(e)
     return msg.splitlines()[0] if msg else type(e).__name__
 
+def _backbone_args(task, backbone, arch, pretrained, ensemble, errs) -> dict:
+    "Check `--backbone` before a run folder is made: the vision task's CNN, no other starting weights, a folder holding an encoder."
+    if task != 'vision' or ensemble is not None:
+        raise CLIError(f"--backbone starts the vision task's CNN from an encoder: dlwalk train vision --backbone DIR (not {task or 'a resumed run'}{' with --ensemble' if ensemble is not None else ''})")
+    if pretrained: raise CLIError("--backbone and --pretrained both choose the starting weights: use one of them")
+    if arch not in (None, 'cnn'): raise CLIError(f"--backbone starts dlwalk's CNN (its depth and width come from the encoder); leave out --arch {arch}")
+    from dlwalk.vision import read_backbone
+    try: bb, _ = read_backbone(backbone)
+    except errs as e: raise CLIError(f"--backbone {backbone}: {_one_line(e)}") from None
+    return dict(backbone=str(backbone), **({'size': int(bb['size'])} if bb.get('size') else {}))
+
 @command
 def train(task:Param("vision, tabular, graph or text (omit with --resume)", str, opt=False, nargs='?')=None, # vision, tabular, graph or text (omit with --resume)
           data:str=None, # your data: an image folder or CSV of path,label (vision); a CSV plus --target (tabular, graph with a smiles column, text); default: the task's embedded real dataset
@@ -90,6 +101,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           ensemble:int=None, # vision, tabular: train this many seeds into one model folder, a deep ensemble with its temperature (dlwalk.uncertainty)
           latent:int=None, # vae: latent dimensions, a whole number >= 1 (default 16)
           compile:bool=False, # vision, tabular, graph, text: torch.compile the model (dlwalk.fast; eager with a warning if it fails; rarely pays on a CPU)
+          backbone:str=None, # vision: start dlwalk's CNN from a self-supervised encoder folder (dlwalk.ssl.save_encoder), at the encoder's image size
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
@@ -112,6 +124,7 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
         if task != 'vae': raise CLIError(f"--latent is the latent size of 'dlwalk train vae'; {task or 'a resumed run'} takes no --latent")
         if latent < 1: raise CLIError(f"--latent must be a whole number >= 1 (the VAE's latent dimensions), got {latent}; e.g. --latent 16")
         extra['latent'] = latent
+    if backbone is not None: extra, arch = dict(extra, **_backbone_args(task, backbone, arch, pretrained, ensemble, errs)), 'cnn'
     if ordinal: task = 'ordinal'
     try: return _train(task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
                        imbalanced=imbalanced, out=out, overwrite=overwrite, resume=resume, tensorboard=tensorboard, wandb=wandb,

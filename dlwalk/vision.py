@@ -387,11 +387,16 @@ def image_learner(dls:DataLoaders, # from `array_dls`, `digits_dls` or `folder_d
         arch_kwargs = dict(depth=depth, width=width, n_convs=n_convs, dropout=dropout)
         if backbone is not None:
             bb, body = read_backbone(backbone)
-            if bb['n_in'] != m['n_in']: raise InputError(f"the encoder in {str(backbone)!r} takes {bb['n_in']}-channel images but these have {m['n_in']}")
+            if bb['n_in'] != m['n_in']: raise InputError(f"the encoder in {str(backbone)!r} takes {bb['n_in']}-channel images but these have {m['n_in']}: "
+                                                          "use images with as many channels, or pretrain an encoder on images like these")
             arch_kwargs.update(bb['arch_kwargs'])
             weights = dict(source='encoder', file=str(backbone), method=bb.get('method'))
         model = scratch_cnn(m['n_in'], len(m['classes']), **arch_kwargs)
-        if backbone is not None: model[0].load_state_dict(body)
+        if backbone is not None:
+            try: model[0].load_state_dict(body)
+            except RuntimeError as e:  # the recipe's depth/width (or n_convs) do not describe the saved weights
+                raise InputError(f"the weights in {str(backbone)!r} do not fit the CNN its recipe describes ({bb['arch_kwargs']}): "
+                                 f"{str(e).splitlines()[-1].strip()[:200]}; save the encoder again with dlwalk.ssl.save_encoder") from None
         learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(),
                         opt_func=AdamW_fast, splitter=body_head_splitter, metrics=metrics, wd=wd, **kwargs)
     elif backbone is not None: raise InputError(f"backbone= starts dlwalk's 'cnn' from a saved encoder; for {arch!r} use pretrained=True")
