@@ -23,7 +23,8 @@ from fastcore.foundation import L
 
 # %% auto #0
 __all__ = ['handles', 'batch_profile', 'FastOptimWrapper', 'AdamW_fast', 'combine_scheds', 'patch_schedules', 'fast_dispatch',
-           'patch_events', 'patch_recorder', 'PlainLoss', 'plain_loss', 'compile_model', 'make_fast']
+           'patch_events', 'patch_recorder', 'PlainLoss', 'plain_loss', 'patch_batch_path', 'compile_model',
+           'make_fast', 'synchronize', 'speed_settings', 'speed_cbs', 'Throughput']
 
 # %% ../nbs/02b_fast.ipynb #0a0d8bc8
 _INNER = ('before_batch', 'after_pred', 'after_loss', 'before_backward', 'after_backward', 'before_step', 'after_step', 'after_batch')
@@ -243,6 +244,59 @@ def plain_loss(loss): # a learner's `loss_func`
     if isinstance(loss, BaseLoss) and not isinstance(loss, PlainLoss) and type(loss).__call__ is BaseLoss.__call__: return PlainLoss(loss)
     return loss
 
+# %% ../nbs/02b_fast.ipynb #11bcb9aa
+from fastai.learner import CastToTensor
+from fastai.torch_core import defaults
+
+def _original(cls, name):
+    "fastai's own method, even after this module (or a re-run of its cell) patched it."
+    f = cls.__dict__[name]
+    return getattr(f, 'fastai', f)
+
+_FASTAI_SET_DEVICE, _FASTAI_SPLIT = _original(Learner, '_set_device'), _original(Learner, '_split')
+_FASTAI_CAST = _original(CastToTensor, 'before_batch')
+_FASTAI_SCHED = _original(ParamScheduler, 'before_batch'), _original(ParamScheduler, '_update_val')
+_NO = object()
+
+def _set_device(self, b):
+    "fastai's `Learner._set_device`, returning a tuple of plain tensors that are already on the model's device as it is."
+    if type(b) is tuple and defaults.use_cuda is not False:
+        dev = next(self.model.parameters()).device
+        if all(type(x) is torch.Tensor and x.device == dev for x in b): return b
+    return _FASTAI_SET_DEVICE(self, b)
+
+def _split(self, b):
+    "fastai's `Learner._split` with the loaders' `n_inp` read once per `DataLoaders` object."
+    d = getattr(self.dls, '__dict__', None)
+    n = _NO if d is None else d.get('_dlwalk_n_inp', _NO)
+    if n is _NO:
+        n = getattr(self.dls, 'n_inp', None)
+        if d is not None: d['_dlwalk_n_inp'] = n
+    if n is None: return _FASTAI_SPLIT(self, b)  # no `n_inp`: fastai's rule from the batch's length
+    self.xb, self.yb = b[:n], b[n:]
+
+def _plain_items(t): return type(t) is tuple and all(type(x) is torch.Tensor or not isinstance(x, (torch.Tensor, tuple)) for x in t)
+
+def _cast_before_batch(self):
+    "fastai's `CastToTensor.before_batch`, skipped when the inputs and targets hold no tensor subclass."
+    learn = self.learn
+    if _plain_items(learn.xb) and _plain_items(learn.yb): return
+    _FASTAI_CAST(self)
+
+def _sched_before_batch(self): self._update_val(self.learn.pct_train)
+
+def _sched_update_val(self, pct):
+    opt = self.learn.opt
+    for n, f in self.scheds.items(): opt.set_hyper(n, f(pct))
+
+for _f, _o in ((_set_device, _FASTAI_SET_DEVICE), (_split, _FASTAI_SPLIT), (_cast_before_batch, _FASTAI_CAST),
+               (_sched_before_batch, _FASTAI_SCHED[0]), (_sched_update_val, _FASTAI_SCHED[1])): _f.fastai = _o
+
+def patch_batch_path():
+    "Make fastai's `Learner._set_device`, `Learner._split`, `CastToTensor.before_batch` and `ParamScheduler.before_batch` skip their work when the batch is already plain tensors on the model's device (and read `n_inp` once per `DataLoaders`); the same batches. Idempotent."
+    Learner._set_device, Learner._split, CastToTensor.before_batch = _set_device, _split, _cast_before_batch
+    ParamScheduler.before_batch, ParamScheduler._update_val = _sched_before_batch, _sched_update_val
+
 # %% ../nbs/02b_fast.ipynb #534e9bb6
 def _compile_errors():
     "The exceptions of the compiler itself: dynamo's (tracing, its backends) and inductor's (code generation, a missing or failing C++ compiler)."
@@ -279,11 +333,87 @@ def compile_model(model:torch.nn.Module, # compiled in place: its `state_dict` k
 def make_fast(learn:Learner, # a fastai learner; changed in place
               compile:bool=False, # also `compile_model` its model (opt-in: on a CPU it rarely pays for itself, see bench/README.md)
               **compile_kwargs) -> Learner: # passed to `torch.compile`
-    "This chapter's per-batch savings on `learn`: a loss returning plain tensors, events dispatched only to callbacks that handle them (one call per event), the recorder's per-batch work in fewer steps, the schedule in Python floats, and optionally `torch.compile`."
+    "This chapter's per-batch savings on `learn`: a loss returning plain tensors, events dispatched only to callbacks that handle them (one call per event), the recorder's per-batch work in fewer steps, the batch passed to the model without rebuilding it, the schedule in Python floats, and optionally `torch.compile`."
     patch_schedules()
     patch_events()
     patch_recorder()
+    patch_batch_path()
     learn.loss_func = plain_loss(learn.loss_func)
     fast_dispatch(learn)
     if compile: compile_model(learn.model, **compile_kwargs)
     return learn
+
+# %% ../nbs/02b_fast.ipynb #d1f329cd
+from fastai.callback.core import Callback
+from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.channelslast import ChannelsLast
+from .core import default_device, amp_dtype
+
+def synchronize(device=None, # a device (name); None: the current CUDA device if CUDA is in use
+               ):
+    "Wait until `device` has finished the work queued on it (CUDA, MPS), so a clock read afterwards includes that work; nothing to wait for on the CPU."
+    dev = torch.device(device) if device is not None else torch.device('cuda') if torch.cuda.is_available() and torch.cuda.is_initialized() else torch.device('cpu')
+    if dev.type == 'cuda' and torch.cuda.is_available(): torch.cuda.synchronize(dev)
+    elif dev.type == 'mps' and torch.backends.mps.is_available(): torch.mps.synchronize()
+
+def speed_settings(device=None, # the device the fit runs on; None: `dlwalk.core.default_device()`
+                   images:bool=False, # the model is convolutional on images (channels_last can pay)
+                   amp:bool|None=None, # mixed precision; None: on CUDA only
+                   channels_last:bool|None=None, # channels_last memory format; None: on CUDA for image models
+                  ) -> dict:
+    "The speed settings for a fit on `device`: `amp` ('bf16' where the GPU supports it, else 'fp16'; False for none) and `channels_last`, both used on CUDA only; asking for them elsewhere warns and leaves them off."
+    dev = torch.device(device) if device is not None else default_device()
+    cuda = dev.type == 'cuda'
+    off = [n for n, v in (('amp', amp), ('channels_last', channels_last)) if v and not cuda]
+    if off: warnings.warn(f"{' and '.join(off)} asked for on {dev.type}: fastai's MixedPrecision and channels_last speed up CUDA GPUs only; training in float32 with the default memory format")
+    use_amp = cuda if amp is None else bool(amp) and cuda
+    use_cl = (cuda and images) if channels_last is None else bool(channels_last) and cuda
+    mode = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if use_amp else False
+    return dict(device=str(dev), amp=mode, channels_last=use_cl)
+
+def speed_cbs(device=None, # the device the fit runs on; None: `dlwalk.core.default_device()`
+              images:bool=False, # the model is convolutional on images
+              amp:bool|None=None, # mixed precision; None: on CUDA only
+              channels_last:bool|None=None, # channels_last; None: on CUDA for image models
+             ) -> list:
+    "fastai callbacks applying `speed_settings` to a fit (`learn.fit_one_cycle(..., cbs=speed_cbs(dev))`): `ChannelsLast` and `MixedPrecision` on CUDA, none on the CPU. Do not add them to a learner that already has mixed precision (e.g. `text_learner`'s)."
+    s = speed_settings(device, images, amp, channels_last)
+    return ([ChannelsLast()] if s['channels_last'] else []) + ([MixedPrecision(amp_mode=s['amp'])] if s['amp'] else [])
+
+def _channels_last(p): return p.dim() == 4 and p.shape[1] > 1 and p.shape[2] * p.shape[3] > 1 and p.stride(1) == 1
+
+class Throughput(Callback):
+    "Training and inference (validation) samples per second of the fits it sees, on the wall clock with the device synchronised when each phase starts and ends, and the settings they ran with: device, mixed precision, channels_last."
+    order = 60  # after ChannelsLast (-1) and MixedPrecision (10) set the fit up
+    def __init__(self): self.reset()
+    def reset(self):
+        "Forget what was measured (e.g. after a warm-up fit)."
+        self.samples, self.seconds, self.cpu_seconds, self.settings, self._t = dict(train=0, valid=0), dict(train=0., valid=0.), dict(train=0., valid=0.), {}, None
+    def _device(self):
+        p = next(self.learn.model.parameters(), None)
+        return p.device if p is not None else torch.device('cpu')
+    def before_fit(self):
+        cbs, ps = self.learn.cbs, list(self.learn.model.parameters())
+        mp = [cb for cb in cbs if isinstance(cb, MixedPrecision)]
+        self.settings = dict(device=str(self._device()), amp=mp[0].amp_mode.value if mp else False,
+                             channels_last=any(isinstance(cb, ChannelsLast) for cb in cbs) or any(_channels_last(p) for p in ps))
+    def _start(self):
+        synchronize(self._device()); self._t = (time.perf_counter(), time.process_time())
+    def _stop(self, phase):
+        if self._t is None: return
+        synchronize(self._device())
+        self.seconds[phase] += time.perf_counter() - self._t[0]; self.cpu_seconds[phase] += time.process_time() - self._t[1]; self._t = None
+    def before_train(self): self._start()
+    def after_train(self): self._stop('train')
+    def before_validate(self): self._start()
+    def after_validate(self): self._stop('valid')
+    def after_batch(self):
+        learn = self.learn
+        x = learn.yb[0] if len(learn.yb) else learn.xb[0]
+        self.samples['train' if learn.training else 'valid'] += x.shape[0] if isinstance(x, torch.Tensor) else len(x)
+    def report(self) -> dict:
+        "`train_samples_per_s` and `infer_samples_per_s` (validation batches), the samples and seconds behind them (wall; CPU time too), and `device`, `amp`, `channels_last`."
+        rate = lambda k: self.samples[k] / self.seconds[k] if self.seconds[k] > 0 else None
+        return dict(train_samples_per_s=rate('train'), infer_samples_per_s=rate('valid'), train_samples=self.samples['train'],
+                    train_s=self.seconds['train'], train_cpu_s=self.cpu_seconds['train'], infer_samples=self.samples['valid'],
+                    infer_s=self.seconds['valid'], **{'device': None, 'amp': False, 'channels_last': False, **self.settings})
