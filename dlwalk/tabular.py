@@ -15,7 +15,7 @@ from fastai.data.block import CategoryBlock, RegressionBlock
 from fastai.data.transforms import CategoryMap
 from fastai.losses import CrossEntropyLossFlat, MSELossFlat
 from fastai.metrics import accuracy, rmse
-from fastai.tabular.core import TabDataLoader, TabWeightedDL, TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
+from fastai.tabular.core import TabDataLoader, TabWeightedDL, ReadTabBatch, TabularPandas, TabularProc, Categorify, FillMissing, FillStrategy, Normalize, add_datepart
 from fastai.tabular.learner import TabularLearner
 from fastai.tabular.model import TabularModel, get_emb_sz
 from .core import ColumnError, InputError, default_device, seed_everything, to_plain, unwrap_model
@@ -264,27 +264,47 @@ class _TabRows:
 
 class FastTabDataLoader(TabWeightedDL):
     "fastai's tabular loader (`TabWeightedDL`, what `TabularPandas.dataloaders` makes) that converts its table to tensors once and indexes them per batch (fastai converts the batch's rows every time); the same batches."
-    def create_batch(self, b):
+    def _tensors(self):
+        "The table as tensors, with the metadata `ReadTabBatch` reads; built once per table."
         ds = self.dataset
         if getattr(self, '_tab_cache', (None,))[0] is not ds:
             t = dict(cats=tensor(ds.cats).long(), conts=tensor(ds.conts).float())
             if all(n in ds.items.columns for n in ds.y_names): t['targ'] = tensor(ds.targ)
             meta = dict(with_cont=ds.with_cont, y_names=ds.y_names, items=SimpleNamespace(columns=ds.items.columns))
             self._tab_cache = (ds, t, meta)
-        _, t, meta = self._tab_cache
+        return self._tab_cache[1:]
+    def create_batch(self, b):
+        ds = self.dataset
+        t, meta = self._tensors()
         return _TabRows(dict(meta, device=ds.device), t, torch.as_tensor(np.asarray(b, dtype=np.int64)))  # the device read live: `dls.to` may change it
+    def _direct(self):
+        "Whether a batch can be read straight from the tensors: fastai's own item, batch and `ReadTabBatch` steps, nothing added."
+        tb = TabDataLoader
+        return (type(self).do_item is tb.do_item and type(self).do_batch is tb.do_batch and type(self).create_batch is FastTabDataLoader.create_batch
+                and not self.before_batch.fs and len(self.after_batch.fs) == 1 and type(self.after_batch.fs[0]) is ReadTabBatch)
+    def _read(self, idx):
+        "What `ReadTabBatch` makes of the rows `idx` (a tensor of positions): (cats, conts[, targets]) on the table's device."
+        ds, t = self.dataset, self._tensors()[0]
+        res = (t['cats'].index_select(0, idx), t['conts'].index_select(0, idx)) if ds.with_cont else (t['cats'].index_select(0, idx),)
+        if 'targ' in t: res = res + (t['targ'].index_select(0, idx),)
+        return to_device(res, ds.device) if ds.device is not None else res
     def __iter__(self):
-        "fastai's iteration, without PyTorch's `DataLoader` machinery in between when there are no worker processes: the same batches in the same order."
+        "fastai's iteration, without PyTorch's `DataLoader` machinery in between when there are no worker processes, and with `ReadTabBatch`'s work done directly on the tensors when nothing else is in the pipeline: the same batches in the same order."
         if self.fake_l.num_workers or self.pin_memory or self.prebatched or self.bs is None:
             yield from super().__iter__(); return
         self.randomize(); self.before_iter()
-        idxs = [s for s in map(self.do_item, self.get_idxs()) if s is not None]
+        direct = self._direct()
+        idxs = [0 if s is None else s for s in self.get_idxs()] if direct else [s for s in map(self.do_item, self.get_idxs()) if s is not None]
         bs = self.bs
         stop = len(idxs) - len(idxs) % bs if self.drop_last else len(idxs)
-        for i in range(0, stop, bs):
-            b = self.do_batch(idxs[i:i + bs])
-            if self.device is not None: b = to_device(b, self.device)
-            yield self.after_batch(b)
+        if direct:
+            it = torch.as_tensor(np.asarray(idxs, dtype=np.int64))
+            for i in range(0, stop, bs): yield self._read(it[i:i + bs])
+        else:
+            for i in range(0, stop, bs):
+                b = self.do_batch(idxs[i:i + bs])
+                if self.device is not None: b = to_device(b, self.device)
+                yield self.after_batch(b)
         self.after_iter()
 
 # %% ../nbs/04_tabular.ipynb #c9f5ef7f
