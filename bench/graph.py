@@ -10,6 +10,9 @@ What it measures, in order:
    max_features chosen on the VALID split per seed from `FOREST_GRID` (`choose_forest`), then its test MAE and R2.
    Spreads are sample standard deviations (ddof=1) over the seeds; GNN vs forest is a paired comparison by seed
    (mean test-MAE difference, its standard error, wins/ties/losses).
+4. Throughput of every GNN fit (`dlwalk.fast.Throughput`: training and inference samples per second on the wall clock,
+   the device synchronised around each phase on a GPU), per architecture; on CUDA the fits use mixed precision as
+   `dlwalk.fast.speed_cbs` decides (on the CPU nothing changes); device and settings printed and in the JSON.
 The overhead of dlwalk over a plain PyG loop is measured by bench/overhead.py (the one harness: same data order, many
 short interleaved pairs, bootstrap interval), not here.
 Prints tables, then one JSON line.
@@ -29,7 +32,8 @@ SEEDS = [int(s) for s in args.seeds.split(',')]
 torch.set_num_threads(args.threads)
 import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
 
-from dlwalk.core import device_report
+from dlwalk.core import device_report, default_device
+from dlwalk.fast import Throughput, speed_cbs
 from dlwalk.data import dataset_split, get_tpsa
 from dlwalk.task import choose_on_valid, score_predictions, spread, paired_diff
 from dlwalk.graph import (tpsa_graphs, graph_train, graph_predict, ATOM_CARDINALITIES,
@@ -45,12 +49,14 @@ tr, va, te = ([graphs[pos[r]] for r in rr] for rr in rows)
 tpsa = get_tpsa()
 smiles, y = tpsa.smiles.to_numpy(), tpsa.tpsa.to_numpy(np.float64)
 name = lambda a: 'GraphSAGE' if a == 'sage' else a.upper()
+DEV = default_device()
+TP = {a: Throughput() for a in ARCHS}  # every fit of each architecture
 
 # 1. the architecture, chosen on the valid split (first seed)
 def quiet_train(**kw):
     "graph_train without the test split or the forest, its epoch table silenced."
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        return graph_train(epochs=EPOCHS, baseline=False, test=False, **kw)
+        return graph_train(epochs=EPOCHS, baseline=False, test=False, cbs=speed_cbs(DEV) + [TP[kw['arch']]], **kw)
 
 def fit_arch(arch):
     t0 = time.perf_counter()
@@ -82,9 +88,13 @@ print(f"\nmachine: {rep['name']}, {rep['cpu_count']} cores, torch {rep['torch_ve
       f"wall times include other users' load")
 print(f'TPSA split: train {len(tr)}, valid {len(va)}, test {len(te)} molecules; {EPOCHS} epochs; seeds {SEEDS}')
 print(f'\narchitecture chosen on the valid split (seed {SEEDS[0]}): {name(best)}')
-hdr = ('model', 'valid MAE', 'chosen')
-tab = [(name(a), f'{arch_choice.table.valid[i]:.3f}', 'yes' if i == arch_choice.index else '') for i, a in enumerate(ARCHS)]
-w = [max(len(str(r[i])) for r in tab + [hdr]) for i in range(3)]
+THR = {a: TP[a].report() for a in ARCHS}
+SPEED = {k: THR[best][k] for k in ('device', 'amp', 'channels_last')}
+print(f"GNN fits on {SPEED['device']}, mixed precision {SPEED['amp'] or 'off'}, channels_last {'on' if SPEED['channels_last'] else 'off'}")
+hdr = ('model', 'valid MAE', 'chosen', 'train / infer samples/s (all its fits)')
+tab = [(name(a), f'{arch_choice.table.valid[i]:.3f}', 'yes' if i == arch_choice.index else '',
+        f"{THR[a]['train_samples_per_s']:.0f} / {THR[a]['infer_samples_per_s']:.0f}") for i, a in enumerate(ARCHS)]
+w = [max(len(str(r[i])) for r in tab + [hdr]) for i in range(4)]
 for r in [hdr] + tab: print('  '.join(f'{str(c):<{w[i]}}' for i, c in enumerate(r)))
 gm, gs = spread([r['gnn_mae'] for r in per_seed]) if len(SEEDS) > 1 else (per_seed[0]['gnn_mae'], float('nan'))
 gr, grs = spread([r['gnn_r2'] for r in per_seed]) if len(SEEDS) > 1 else (per_seed[0]['gnn_r2'], float('nan'))
@@ -109,5 +119,7 @@ out = dict(chosen_on='valid', chosen_arch=best, arch_valid_mae={a: rnd(arch_choi
            rf_trees=args.trees, rf_grid=list(FOREST_GRID), rf_test_mae=rnd(fm), rf_test_mae_sd=rnd(fs), rf_test_r2=rnd(fr), rf_test_r2_sd=rnd(frs),
            gnn_minus_rf_mae=None if pd_ is None else {k: rnd(v) for k, v in pd_.items()},
            per_seed=[{k: rnd(v) for k, v in r.items()} for r in per_seed],
+           train_samples_per_s={a: rnd(THR[a]['train_samples_per_s']) for a in ARCHS}, infer_samples_per_s={a: rnd(THR[a]['infer_samples_per_s']) for a in ARCHS},
+           **SPEED,
            total_s=rnd(time.perf_counter() - t_start))
 print(json.dumps(out))

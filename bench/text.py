@@ -21,10 +21,14 @@ dlwalk - Trainer, on test accuracy (and on valid accuracy, the split choices are
    dlwalk/Trainer ratio of the rounds; the full runs' ratios are reported too.
 
 What "the same" means, item by item:
-- device and precision: both sides train on one device (dlwalk.core.default_device(), or --device) in float32, with no
-  autocast: text_learner(amp=False) on dlwalk's side; TrainingArguments(use_cpu=<device is the CPU>, fp16=False,
-  bf16=False) on Trainer's. The script checks the device and dtype each side's weights ended on and stops if they
-  differ; they are in the JSON (`device`, `dtype`).
+- device and precision: both sides train on one device (dlwalk.core.default_device(), or --device) with the same
+  precision, chosen by `dlwalk.fast.speed_settings` for that device: on the CPU float32 with no autocast
+  (text_learner(amp=False); TrainingArguments(use_cpu=True, fp16=False, bf16=False)); on CUDA mixed precision in
+  bf16 where the GPU supports it, else fp16, on both sides (text_learner(amp=True), i.e. fastai's MixedPrecision in
+  that dtype; TrainingArguments(bf16=...) or (fp16=...)). The script checks the device and dtype each side's weights
+  ended on and stops if they differ; they are in the JSON (`device`, `dtype`, `amp`, `channels_last`: always False here).
+- timing: training phases only, on the wall clock, the device synchronised at each phase's start and end on a GPU
+  (`dlwalk.fast.Throughput` on dlwalk's side; a Trainer callback calling `dlwalk.fast.synchronize` on Trainer's).
 - model: load_hf_classifier(None, classes), seeded the same, so the same pretrained body and the same new head.
 - data: the same token ids (tokenize_texts, max_len tokens), dynamic padding, batches grouped by length (dlwalk's
   LengthGroupedDL; Trainer's train_sampling_strategy='group_by_length', which also moves the batch with the longest
@@ -46,6 +50,7 @@ import numpy as np
 import torch
 from fastai.callback.core import Callback
 from dlwalk.core import seed_everything, device_report, default_device
+from dlwalk.fast import Throughput, speed_settings, synchronize
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import spread, paired_diff, score_predictions, proba_frame
 from dlwalk.text import (HFDataLoaders, text_learner, text_evaluate, tfidf_baseline, tfidf_evaluate, load_tokenizer,
@@ -72,6 +77,7 @@ if len(SEEDS) < 2: ap.error('--seeds needs at least 2 seeds (a spread and a pair
 EPOCHS, BS, LR, HEAD_MULT, MAX_LEN, WARMUP = A.epochs, A.bs, A.lr, A.head_mult, A.max_len, A.warmup
 ROUNDS, ROUND_N = A.rounds, A.round_n
 DEVICE = default_device(A.device)
+AMP = speed_settings(DEVICE)['amp']  # 'bf16' / 'fp16' on CUDA, False elsewhere: both sides alike
 
 docs = get_dataset('stdlib_docs')
 sp = dataset_split('stdlib_docs')
@@ -92,15 +98,6 @@ tfidf = dict(valid_acc=tf_va['accuracy'], test_acc=tf['accuracy'], test_macro_f1
 log('tfidf', tfidf)
 
 # 2. dlwalk (fastai loop)
-class TrainTimer(Callback):
-    "Wall time and samples of the training phases only."
-    order = 100
-    def before_fit(self): self.t, self.n = 0., 0
-    def before_train(self): self.t0 = time.perf_counter()
-    def after_batch(self):
-        if self.training: self.n += len(self.yb[0])
-    def after_train(self): self.t += time.perf_counter() - self.t0
-
 def weights_on(model):
     p = next(model.parameters()); return str(p.device), str(p.dtype).replace('torch.', '')
 
@@ -109,14 +106,16 @@ def run_dlwalk(train_idx, epochs, seed, evaluate=True):
     dls = HFDataLoaders.from_texts(texts, labels, (list(train_idx), list(sp.valid[:A.n_valid])), bs=BS, max_len=MAX_LEN,
                                    classes=CLASSES, device=DEVICE)
     seed_everything(seed)
-    learn = text_learner(dls, amp=False)  # float32, no autocast: as Trainer below
-    timer = TrainTimer()
+    learn = text_learner(dls, amp=bool(AMP))  # as Trainer below: float32 on the CPU, autocast in AMP's dtype on CUDA
+    timer = Throughput()
     with learn.no_bar(), learn.no_logging(): learn.fit_linear(epochs, head_lrs(learn, LR, HEAD_MULT), warmup_pct=WARMUP, cbs=[timer])
     ev = {}
     if evaluate:
         va, te = text_evaluate(learn, va_t, va_y), text_evaluate(learn, te_t, te_y)
         ev = dict(valid_acc=va['accuracy'], test_acc=te['accuracy'], test_macro_f1=te['macro_f1'])
-    return dict(ev, samples_per_s=timer.n / timer.t, n=timer.n, train_s=timer.t, on=weights_on(learn.model))
+    r = timer.report()
+    return dict(ev, samples_per_s=r['train_samples_per_s'], n=r['train_samples'], train_s=r['train_s'], on=weights_on(learn.model),
+                amp=r['amp'], channels_last=r['channels_last'])
 
 # 3. Hugging Face Trainer, same everything
 def run_trainer(train_idx, epochs, seed, evaluate=True):
@@ -130,8 +129,8 @@ def run_trainer(train_idx, epochs, seed, evaluate=True):
     train_ds = ds(train_idx)
     class Timer(TrainerCallback):
         t = 0.
-        def on_epoch_begin(self, args, state, control, **kw): self.t0 = time.perf_counter()
-        def on_epoch_end(self, args, state, control, **kw): self.t += time.perf_counter() - self.t0
+        def on_epoch_begin(self, args, state, control, **kw): synchronize(DEVICE); self.t0 = time.perf_counter()
+        def on_epoch_end(self, args, state, control, **kw): synchronize(DEVICE); self.t += time.perf_counter() - self.t0
     timer = Timer()
     seed_everything(seed)
     model = load_hf_classifier(None, CLASSES)
@@ -144,7 +143,7 @@ def run_trainer(train_idx, epochs, seed, evaluate=True):
                              num_train_epochs=epochs, max_grad_norm=1., train_sampling_strategy='group_by_length',
                              seed=seed, data_seed=seed, eval_strategy='no', save_strategy='no', logging_strategy='no',
                              report_to='none', disable_tqdm=True, dataloader_drop_last=True, dataloader_num_workers=0,
-                             use_cpu=DEVICE.type == 'cpu', fp16=False, bf16=False)
+                             use_cpu=DEVICE.type == 'cpu', fp16=AMP == 'fp16', bf16=AMP == 'bf16')
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, data_collator=DataCollatorWithPadding(tok),
                       optimizers=(opt, sched), callbacks=[timer])
     trainer.remove_callback(PrinterCallback)  # its end-of-training dict would break "one JSON line"
@@ -162,10 +161,10 @@ def run_trainer(train_idx, epochs, seed, evaluate=True):
         va, te = acc(sp.valid), acc(sp.test)
         ev = dict(valid_acc=va['accuracy'], test_acc=te['accuracy'], test_macro_f1=te['macro_f1'])
     n = steps * BS
-    return dict(ev, samples_per_s=n / timer.t, n=n, train_s=timer.t, on=weights_on(trainer.model))
+    return dict(ev, samples_per_s=n / timer.t, n=n, train_s=timer.t, on=weights_on(trainer.model), amp=AMP, channels_last=False)
 
 def same_setup(a, b):
-    if a['on'] != b['on']: raise SystemExit(f"the two sides did not train alike: dlwalk on {a['on']}, Trainer on {b['on']}")
+    if a['on'] != b['on'] or a['amp'] != b['amp']: raise SystemExit(f"the two sides did not train alike: dlwalk on {a['on']} (amp {a['amp']}), Trainer on {b['on']} (amp {b['amp']})")
 
 ft, hf = {}, {}
 for seed in SEEDS:
@@ -203,7 +202,8 @@ res = dict(
     throughput_ratio=statistics.median(ratios), round_ratios=ratios,
     ft_samples_per_s=statistics.median(r_ft), hf_samples_per_s=statistics.median(r_hf),
     throughput_ratio_full=[a / b for a, b in zip(per(ft, 'samples_per_s'), per(hf, 'samples_per_s'))],
-    device=ft[SEEDS[0]]['on'][0], dtype=ft[SEEDS[0]]['on'][1], autocast=False,
+    device=ft[SEEDS[0]]['on'][0], dtype=ft[SEEDS[0]]['on'][1], autocast=bool(AMP), amp=AMP, channels_last=False,
+    train_samples_per_s=dict(dlwalk=statistics.median(r_ft), trainer=statistics.median(r_hf)),
     settings=dict(epochs=EPOCHS, bs=BS, lr=LR, head_mult=HEAD_MULT, warmup_pct=WARMUP, max_len=MAX_LEN, group_by_length=True,
                   model=DEFAULT_MODEL, n_train=len(sp.train), n_valid=len(sp.valid), n_test=len(sp.test), rounds=ROUNDS,
                   round_n=len(sub), smoke=A.smoke, torch_threads=torch.get_num_threads()),
@@ -214,7 +214,7 @@ print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb'
       f"{torch.get_num_threads()} threads; load average at end {res['load_avg_end']:.1f} (shared machine)")
 print(f"data: stdlib_docs, train {len(sp.train)}, valid {len(sp.valid)}, test {len(sp.test)}; seeds {SEEDS}; {EPOCHS} epochs, "
       f"bs {BS}, lr {LR:g} (head x{HEAD_MULT:g}), warm-up {WARMUP:.0%}, max_len {MAX_LEN}; both sides on {res['device']} in "
-      f"{res['dtype']}, no autocast{' (SMOKE: numbers meaningless)' if A.smoke else ''}")
+      f"{res['dtype']}, {'autocast ' + AMP if AMP else 'no autocast'}{' (SMOKE: numbers meaningless)' if A.smoke else ''}")
 ms = lambda v: f"{v[0]:.4f} ± {v[1]:.4f}"
 pd_ = lambda d: f"{d['mean']:+.4f} ± {d['se']:.4f} (se; {d['wins']}/{d['ties']}/{d['losses']} w/t/l)"
 tab = [('case', 'valid acc', 'test acc', 'test macro-F1', 'train samples/s', 'note'),

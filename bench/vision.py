@@ -40,6 +40,11 @@ than a user with 10 labels per class would have for choosing settings. The choic
 than such a user's; the figures show what each model can reach with well-chosen settings, not what a few-label user
 would get by choosing on a handful of held-out images.
 
+Throughput, both parts: every network fit runs with `dlwalk.fast.Throughput` (training and inference samples per second
+on the wall clock, the device synchronised around each phase on a GPU; transfer fits skip validation, so training only),
+reported per model; on CUDA the fits use mixed precision and channels_last as `dlwalk.fast.speed_cbs(images=True)` decides
+(on the CPU nothing changes); device and settings are printed and in the JSON (`device`, `amp`, `channels_last`).
+
 Usage: python bench/vision.py [--part all] [--seeds 3] [--draws 3] [--threads 1] [--smoke]
   --smoke: a reduced budget (digits: 2 seeds, 1-epoch fits, short transfer; transfer:
   2 draws, 10 labels per class only, 1-epoch fits, one candidate each but two for pretrained: fine_tune and head alone) to check the script runs."""
@@ -59,7 +64,8 @@ import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*
 
 from fastai.callback.core import Callback, CancelValidException
 from fastai.callback.training import BnFreeze
-from dlwalk.core import seed_everything, device_report
+from dlwalk.core import seed_everything, device_report, default_device
+from dlwalk.fast import Throughput, speed_cbs
 from dlwalk.task import Timer, spread, paired_diff, choose_on_valid
 from dlwalk.data import get_animals, dataset_split
 from dlwalk.vision import (vision_train, digits_dls, image_learner, scratch_cnn, transfer_digits, SVC_GRID,
@@ -98,6 +104,14 @@ if SMOKE:
                                           dict(size=96, invert=True, head=True, train_bn=False, epochs=1, lr=1e-2)],
                               scratch_same_arch=[dict(size=96, epochs=1, lr=1e-2)], best_cnn=[dict(depth=3, width=16, epochs=1, lr=1e-2)])}
 MODELS = ('pretrained', 'scratch_same_arch', 'best_cnn')
+DEV = default_device()
+TP = {}  # model -> Throughput of all its fits
+def tp(key):
+    "The fit callbacks of model `key`: the speed settings for this device, and its Throughput."
+    return speed_cbs(DEV, images=True) + [TP.setdefault(key, Throughput())]
+def rate(key):
+    r = TP[key].report(); f = lambda v: '-' if v is None else f'{v:.0f}'
+    return f"{f(r['train_samples_per_s'])} / {f(r['infer_samples_per_s'])}"
 
 def print_table(hdr, rows):
     w = [max(len(str(r[i])) for r in rows + [hdr]) for i in range(len(hdr))]
@@ -109,8 +123,8 @@ def digits_part():
     # 1. accuracy over seeds; the SVC baseline (C chosen on valid) comes with every report
     reps = {'cnn': [], 'resnet18': []}
     for seed in SEEDS:
-        reps['cnn'].append(vision_train(seed=seed, epochs=CNN_EPOCHS, progress=False)[1])
-        reps['resnet18'].append(vision_train(arch='resnet18', seed=seed, epochs=RESNET_EPOCHS, baseline=False, progress=False)[1])
+        reps['cnn'].append(vision_train(seed=seed, epochs=CNN_EPOCHS, progress=False, cbs=tp('cnn'))[1])
+        reps['resnet18'].append(vision_train(arch='resnet18', seed=seed, epochs=RESNET_EPOCHS, baseline=False, progress=False, cbs=tp('resnet18'))[1])
         print(f"seed {seed}: cnn {reps['cnn'][-1]['value']:.4f} ({reps['cnn'][-1]['time_s']:.0f} s), "
               f"resnet18 {reps['resnet18'][-1]['value']:.4f} ({reps['resnet18'][-1]['time_s']:.0f} s)", flush=True)
     svc = {k: reps['cnn'][0][k] for k in ('baseline_value', 'baseline_setting', 'baseline_valid_value')}
@@ -121,9 +135,10 @@ def digits_part():
         out[f'{k}_test_acc'], out[f'{k}_test_acc_sd'] = m, sd
         out[f'{k}_valid_acc'] = spread([r['valid_value'] for r in reps[k]])[0]
         out[f'{k}_time_s'] = statistics.median(r['time_s'] for r in reps[k])
-        rows.append((name, f'{m:.4f} +- {sd:.4f}', f"{out[f'{k}_time_s']:.1f}", f"{reps[k][0]['epochs']} epochs, {len(SEEDS)} seeds (mean +- sd)"))
+        out[f'{k}_train_samples_per_s'], out[f'{k}_infer_samples_per_s'] = (TP[k].report()[q] for q in ('train_samples_per_s', 'infer_samples_per_s'))
+        rows.append((name, f'{m:.4f} +- {sd:.4f}', f"{out[f'{k}_time_s']:.1f}", rate(k), f"{reps[k][0]['epochs']} epochs, {len(SEEDS)} seeds (mean +- sd)"))
     out.update(svc_test_acc=svc['baseline_value'], svc_valid_acc=svc['baseline_valid_value'], svc_setting=svc['baseline_setting'])
-    rows.append((f"SVC (RBF), raw pixels, C={svc['baseline_setting']['C']:g}", f"{svc['baseline_value']:.4f}", '',
+    rows.append((f"SVC (RBF), raw pixels, C={svc['baseline_setting']['C']:g}", f"{svc['baseline_value']:.4f}", '', '',
                  f"baseline; C chosen on valid from {', '.join(f'{c:g}' for c in SVC_GRID)} (valid acc {svc['baseline_valid_value']:.4f})"))
     out['cnn_minus_svc'] = paired_diff(acc['cnn'], [svc['baseline_value']] * len(SEEDS))
     out['cnn_minus_resnet18'] = paired_diff(acc['cnn'], acc['resnet18'])
@@ -137,14 +152,14 @@ def digits_part():
         d = paired_diff(ft, sc)
         out[f'transfer_{name}'] = dict(finetune_acc=spread(ft), scratch_acc=spread(sc), finetune_minus_scratch=d,
                                        pretrain_valid_acc=min(r['pretrain_acc'] for r in trs), per_seed=[[round(a, 4), round(b, 4)] for a, b in zip(ft, sc)])
-        rows.append((f'digits 5-9, 10/class, 1+{epochs} ep: fine-tuned', f'{spread(ft)[0]:.4f} +- {spread(ft)[1]:.4f}', '', f'pretrained on 0-4 ({pre_epochs} ep)'))
-        rows.append((f'digits 5-9, 10/class, {epochs + 1} ep: from scratch', f'{spread(sc)[0]:.4f} +- {spread(sc)[1]:.4f}', '',
+        rows.append((f'digits 5-9, 10/class, 1+{epochs} ep: fine-tuned', f'{spread(ft)[0]:.4f} +- {spread(ft)[1]:.4f}', '', '', f'pretrained on 0-4 ({pre_epochs} ep)'))
+        rows.append((f'digits 5-9, 10/class, {epochs + 1} ep: from scratch', f'{spread(sc)[0]:.4f} +- {spread(sc)[1]:.4f}', '', '',
                      f"fine-tuned - scratch {d['mean']:+.4f} (se {d['se']:.4f}; won {d['wins']}/{d['n']})"))
         print(f'transfer {name}: done', flush=True)
 
     print(f"\ndigits: seeds {SEEDS}; test accuracy on the 360 test images unless noted; the SVC's C chosen on the valid split:")
     print(reps['cnn'][0]['baseline_setting'], f"valid {svc['baseline_valid_value']:.4f}")
-    print_table(('case', 'test acc', 'time s', 'note'), rows)
+    print_table(('case', 'test acc', 'time s', 'train / infer samples/s', 'note'), rows)
     for k in ('cnn_minus_svc', 'cnn_minus_resnet18'):
         d = out[k]; print(f"{k.replace('_', ' ')}: mean {d['mean']:+.4f} (se {d['se']:.4f}), wins/ties/losses {d['wins']}/{d['ties']}/{d['losses']}")
     out['targets'] = dict(cnn_test_acc_ge_0_99=out['cnn_test_acc'] >= 0.99, cnn_at_or_above_svc=out['cnn_minus_svc']['mean'] >= 0)
@@ -167,7 +182,7 @@ def fit_transfer(model, X, y, train_idx, valid_idx, n, draw, epochs, lr, size=CN
     dls = array_dls(255 - X if invert else X, y, train_idx, valid_idx, size=size, bs=BS[n], aug=True)
     if model == 'best_cnn': learn = image_learner(dls, 'cnn', depth=depth, width=width, progress=False)
     else: learn = image_learner(dls, ARCH, pretrained=model == 'pretrained', progress=False, train_bn=train_bn)
-    cbs = [NoValidation()] + ([] if train_bn else [BnFreeze()])
+    cbs = [NoValidation()] + ([] if train_bn else [BnFreeze()]) + tp(f'transfer_{model}')
     with Timer() as t, learn.no_logging(), learn.added_cbs(cbs):
         if model == 'pretrained' and head: learn.freeze(); learn.fit_one_cycle(epochs, lr)
         elif model == 'pretrained': learn.fine_tune(epochs, lr, freeze_epochs=freeze_epochs)
@@ -205,16 +220,17 @@ def transfer_part():
                         f'{m}_fit_s_{n}': statistics.median(fit_s[m]), f'{m}_total_s_{n}': sum(all_s[m])})
             setting = '; '.join(_setting(c) for c in chosen[m])
             rows.append((n, m, f'{mean:.4f} +- {sd:.4f}', f"{out[f'{m}_valid_{n}']:.4f}", f"{out[f'{m}_fit_s_{n}']:.0f}",
-                         f"{out[f'{m}_total_s_{n}']:.0f}", setting))
+                         f"{out[f'{m}_total_s_{n}']:.0f}", rate(f'transfer_{m}'), setting))
         for other in ('scratch_same_arch', 'best_cnn'):
             d = out[f'pretrained_minus_{other}_{n}'] = paired_diff(test['pretrained'], test[other])
-            rows.append((n, f'pretrained - {other}', f"{d['mean']:+.4f} (se {d['se']:.4f})", '', '', '',
+            rows.append((n, f'pretrained - {other}', f"{d['mean']:+.4f} (se {d['se']:.4f})", '', '', '', '',
                          f"paired by draw: pretrained better at {d['wins']}, level at {d['ties']}, worse at {d['losses']} of {d['n']}"))
     print(f"\ntransfer: Animal MNIST, {ARCH} (size, inversion and training chosen on valid), dlwalk CNN at {CNN_SIZE} px; draws {DRAWS} of N labels per class "
           f"from the train part; settings chosen on the valid part ({len(s.valid)} images) per draw; test ({len(s.test)} images) read once:")
     for n, draw, m, tab in tables:
         print(f"  {n}/class draw {draw} {m}: " + '; '.join(f"{r.setting} -> {r.valid:.4f}{' *' if r.chosen else ''}" for r in tab.itertuples()))
-    print_table(('N/class', 'model', 'test acc (mean +- sd)', 'valid', 'fit s', 'total s', 'chosen on valid (per draw) / note'), rows)
+    print_table(('N/class', 'model', 'test acc (mean +- sd)', 'valid', 'fit s', 'total s', 'train samples/s (all its fits, all N)', 'chosen on valid (per draw) / note'), rows)
+    out['transfer_train_samples_per_s'] = {m: TP[f'transfer_{m}'].report()['train_samples_per_s'] for m in MODELS}
     if 10 in TRANSFER_GRID:
         d = out['pretrained_minus_best_cnn_10']
         out['transfer_targets'] = dict(pretrained_beats_best_cnn_by_5_points_at_10=d['mean'] >= 0.05)
@@ -230,6 +246,11 @@ rep = device_report()
 print(f"\nmachine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, torch {rep['torch_version']}, "
       f"{torch.get_num_threads()} torch thread(s); load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
       + ('; SMOKE RUN (reduced budget): the figures mean nothing' if SMOKE else ''))
+speed = next(iter(TP.values())).report() if TP else {}
+print(f"fits on {speed.get('device')}, mixed precision {speed.get('amp') or 'off'}, channels_last {'on' if speed.get('channels_last') else 'off'}")
+out.update(train_samples_per_s={k: t.report()['train_samples_per_s'] for k, t in TP.items()},
+           infer_samples_per_s={k: t.report()['infer_samples_per_s'] for k, t in TP.items()},
+           amp=speed.get('amp', False), channels_last=speed.get('channels_last', False))
 out.update(device=rep['device'], threads=torch.get_num_threads(), load_start=load_start, load_end=os.getloadavg()[0],
            total_s=time.perf_counter() - t_start)
 print(f"total {out['total_s']:.0f} s")
