@@ -25,6 +25,12 @@ What it measures, per modality (--parts, default all four):
    elsewhere), at least --min-pairs pairs and until the bootstrap 95% interval of the median ratio is narrower than
    +-(--halfwidth), or --max-pairs pairs or --budget-s seconds have run. The figure is the median ratio of process CPU times (`time.process_time`), with its bootstrap 95%
    interval (4,000 resamples of the pairs); a target holds only when the interval's upper end is under it.
+   Both sides start each timed fit in the same state: one untimed fit of each side first (first-call costs on neither
+   side's account); before the pairs every object alive (libraries, data, learners) is frozen out of the garbage
+   collector (`gc.freeze`; --no-gc-freeze to skip), so a full collection costs what the fits allocated and not the
+   size of the process (which differs between runs: a full run has loaded the vision and text libraries before tabular);
+   and `gc.collect()` runs, untimed, before every timed fit of either side. The collections that still happen inside
+   each side's timed fits are counted by generation, with their CPU time, and printed.
    Wall-clock ratios and samples/s of both sides are printed too. On CUDA every timing is synchronised
    (`torch.cuda.synchronize`) and the vision side can run with channels_last and AMP (--amp, --channels-last; both off by
    default, and never used on the CPU).
@@ -40,7 +46,7 @@ its last epoch, printed to show both sides train the same model.
 Prints tables, then one JSON line with `overhead_vision`, `overhead_tabular`, `overhead_graph`, `text_throughput_ratio`
 and `compile_speedup` (by modality), the intervals, pairs, load averages and machine.
 Usage: OMP_NUM_THREADS=1 python bench/overhead.py [--parts vision,tabular,graph,text] [--compile] [--smoke]"""
-import argparse, contextlib, copy, functools, io, json, math, os, statistics, sys, tempfile, time, warnings
+import argparse, collections, contextlib, copy, functools, gc, io, json, math, os, statistics, sys, tempfile, time, warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -62,6 +68,7 @@ p.add_argument('--threads', type=int, default=1)
 p.add_argument('--device', default=None)
 p.add_argument('--amp', action='store_true', help='cuda only: vision side and plain side in autocast (bf16/fp16)')
 p.add_argument('--channels-last', action='store_true', help='cuda only: vision models and batches in channels_last')
+p.add_argument('--no-gc-freeze', action='store_true', help="don't freeze the set-up's objects out of the garbage collector before the pairs (to see what that changes)")
 p.add_argument('--smoke', action='store_true', help='tiny run to check the script end to end (numbers meaningless)')
 args = p.parse_args()
 if args.smoke: args.min_pairs, args.max_pairs, args.compile_pairs, args.reps = 2, 2, 1, 1
@@ -80,10 +87,24 @@ log = lambda *a: print('#', f'{time.perf_counter() - t_start:.0f}s', *a, flush=T
 def sync():
     if CUDA: torch.cuda.synchronize()
 
+GC = dict(side=None, t=0., stats=collections.defaultdict(lambda: [0, 0.]))  # collections (count, CPU s) by (side, generation) inside timed blocks
+def _gc_watch(phase, info):
+    if GC['side'] is None: return
+    if phase == 'start': GC['t'] = time.process_time()
+    else: s = GC['stats'][(GC['side'], info['generation'])]; s[0] += 1; s[1] += time.process_time() - GC['t']
+gc.callbacks.append(_gc_watch)
+
 class Clock:
-    "CPU and wall time of a block, synchronised on CUDA."
-    def __enter__(self): sync(); self.c, self.w = time.process_time(), time.perf_counter(); return self
-    def __exit__(self, *a): sync(); self.cpu, self.wall = time.process_time() - self.c, time.perf_counter() - self.w
+    "CPU and wall time of a block, synchronised on CUDA; the garbage collector emptied first (`gc.collect`), and its collections inside the block counted for `Clock.side`."
+    side = None
+    def __enter__(self):
+        gc.collect(); sync(); GC['side'] = Clock.side; self.c, self.w = time.process_time(), time.perf_counter(); return self
+    def __exit__(self, *a): sync(); self.cpu, self.wall = time.process_time() - self.c, time.perf_counter() - self.w; GC['side'] = None
+
+def freeze_setup():
+    "Move every object alive now (the libraries, data, learners) out of the garbage collector's reach (`gc.freeze`): a full collection then scans only what the fits allocate, whichever side triggers it."
+    gc.collect()
+    if not args.no_gc_freeze: gc.freeze()
 
 def boot_ci(ratios, reps=4000, seed=0):
     "Bootstrap 95% interval of the median of `ratios` (resampling the pairs)."
@@ -94,16 +115,20 @@ def boot_ci(ratios, reps=4000, seed=0):
 def pairs(run_dl, run_plain, name, invert=False):
     "Interleaved pairs (alternating which side runs first) until the interval is narrow enough; `invert`: ratio plain/dlwalk."
     out, t0 = [], time.perf_counter()
+    freeze_setup()
+    def dl(): Clock.side = (name, 'dlwalk'); return run_dl()
+    def plain(): Clock.side = (name, 'other'); return run_plain()
     while len(out) < args.max_pairs:
         i = len(out)
-        if i % 2: b = run_plain(); a = run_dl()
-        else: a = run_dl(); b = run_plain()
+        if i % 2: b = plain(); a = dl()
+        else: a = dl(); b = plain()
         out.append((a, b))
         r = [(q['cpu'] / d['cpu']) if invert else (d['cpu'] / q['cpu']) for d, q in out]
         lo, hi = boot_ci(r) if len(r) > 1 else (float('nan'), float('nan'))
         log(f'{name} pair {i + 1} ({"plain" if i % 2 else "dlwalk"} first): ratio {r[-1]:.3f}; median {statistics.median(r):.3f} [{lo:.3f}, {hi:.3f}]; load {os.getloadavg()[0]:.1f}')
         if len(out) >= args.min_pairs and (hi - lo) / 2 < args.halfwidth: break
         if len(out) >= args.min_pairs and time.perf_counter() - t0 > args.budget_s: break
+    Clock.side = None
     LOAD.append(os.getloadavg())
     r = [(q['cpu'] / d['cpu']) if invert else (d['cpu'] / q['cpu']) for d, q in out]
     w = [(q['wall'] / d['wall']) if invert else (d['wall'] / q['wall']) for d, q in out]
@@ -425,6 +450,14 @@ for k, r in RESULTS.items():
                  f"{r['plain_samples_per_s']:.0f}", tgt, 'met' if met else 'MISSED'))
 w = [max(len(str(x[i])) for x in rows + [hdr]) for i in range(len(hdr))]
 for x in [hdr] + rows: print('  '.join(f'{str(c):<{w[i]}}' for i, c in enumerate(x)))
+def gc_stats(k):
+    "Garbage collections inside each side's timed fits during the pairs: {side: {generation: [count, CPU s]}}."
+    return {side: {g: [GC['stats'][((k, side), g)][0], round(GC['stats'][((k, side), g)][1], 4)] for g in (0, 1, 2)} for side in ('dlwalk', 'other')}
+for k in RESULTS:
+    gs = gc_stats(k)
+    print(f"{k}: garbage collections inside the timed fits (generation 0/1/2, count and CPU s): "
+          + '; '.join(f"{side} " + ', '.join(f"{v[0]} ({v[1]:.3f} s)" for v in gs[side].values()) for side in gs)
+          + ('' if args.no_gc_freeze else ' (set-up objects frozen out of the collector)'))
 for k, r in RESULTS.items():
     if r['dl_metric'] is not None: print(f"{k}: last-pair valid metric dlwalk {r['dl_metric']:.4f}, plain {r['plain_metric']:.4f} (same model, same budget)")
 for k, (fast, slow) in PROFILES.items():
@@ -453,6 +486,7 @@ out = dict(overhead_vision=RESULTS.get('vision', {}).get('ratio'), overhead_tabu
            samples_per_s={k: dict(dlwalk=r['dl_samples_per_s'], other=r['plain_samples_per_s']) for k, r in RESULTS.items()},
            fastai_ms_per_batch={k: dict(shipped=float(f[f.kind == 'callback'].ms_per_batch.sum()), fastai_defaults=float(s_[s_.kind == 'callback'].ms_per_batch.sum()))
                                 for k, (f, s_) in PROFILES.items()},
+           gc_in_timed_fits={k: gc_stats(k) for k in RESULTS}, gc_freeze=not args.no_gc_freeze,
            device=str(DEV), amp=bool(CUDA and args.amp), channels_last=bool(CUDA and args.channels_last), threads=args.threads,
            load_start=LOAD[0], load_end=os.getloadavg(), smoke=args.smoke, total_s=time.perf_counter() - t_start)
 print(json.dumps(rnd(out)))
