@@ -19,13 +19,17 @@ Protocol (dlwalk.task): every choice is made on the VALIDATION split, the test s
    dlwalk.tabular.GBM_GRID, seeds 0, 1, 2, test scored once with the chosen setting.
 5. How much of the macro-F1 margin is seed luck: the best strategy and plain are run again, at their chosen epochs,
    with three other groups of three seeds (no choice is made on them), and compared paired over all 12 seeds.
+Throughput: the networks' runs of step 2 carry `dlwalk.fast.Throughput` (training and inference samples per second on the
+wall clock, the device synchronised around each phase on a GPU), per strategy; on CUDA they use mixed precision as
+`dlwalk.fast.speed_cbs` decides (on the CPU nothing changes); device and settings are printed and in the JSON.
 Spreads are sample standard deviations (ddof=1). Prints the selection table (validation only), the test table, the
 comparisons, then one JSON line.
 Usage: python bench/imbalanced.py [EPOCHS,EPOCHS,... (default 10,20,30)] [raw]"""
 import json, sys, time, warnings
 warnings.filterwarnings('ignore')
 import numpy as np, pandas as pd
-from dlwalk.core import device_report
+from dlwalk.core import device_report, default_device
+from dlwalk.fast import Throughput, speed_cbs
 from dlwalk.data import get_seattle_weather, dataset_split
 from dlwalk.task import choose_on_valid, paired_diff, spread
 from dlwalk.imbalanced import compare_strategies, best_strategy, STRATEGIES, COMBINATIONS
@@ -46,7 +50,11 @@ for st in STRATS:
     choices[st] = choose_on_valid([dict(epochs=e) for e in EPOCH_GRID], fit, lambda t: t['valid_macro_f1'].iloc[0])
 chosen = {st: ch.best['epochs'] for st, ch in choices.items()}
 # 2. each strategy at its chosen epochs, test read once
-finals = [compare_strategies(tabular_train, strategies=(st,), seeds=SEEDS, metrics=METRICS, epochs=chosen[st], **KW) for st in STRATS]
+DEV, TP = default_device(), {st: Throughput() for st in STRATS}
+finals = [compare_strategies(tabular_train, strategies=(st,), seeds=SEEDS, metrics=METRICS, epochs=chosen[st], cbs=speed_cbs(DEV) + [TP[st]], quiet=True, **KW)
+          for st in STRATS]
+THR = {st: t.report() for st, t in TP.items()}
+SPEED = {k: THR['plain'][k] for k in ('device', 'amp', 'channels_last')}
 runs_all = pd.concat([t.attrs['runs'] for t in finals], ignore_index=True)
 for t in finals: t.attrs = {}  # pandas compares attrs when concatenating; the runs are kept above
 table = pd.concat(finals)
@@ -78,19 +86,21 @@ for g in GROUPS:
                       paired=paired_diff(pair[b_f1['strategy']], pair['plain'])))
 paired12 = paired_diff(per_seed[b_f1['strategy']], per_seed['plain'])
 
-rep = device_report('cpu')
+rep = device_report(DEV)
 print(f"machine: {rep['name']}, {rep['cpu_count']} cores, torch {rep['torch_version']}, {rep['cpu_threads']} torch threads; seattle_weather fixed split "
       f"({len(s.train)} train / {len(s.valid)} valid / {len(s.test)} test), seeds {SEEDS}; shared machine: times include others' load")
 print(f"features (all models): {', '.join(spec['cat_names'])} (categorical); {', '.join(spec['cont_names'])} (continuous)")
-print(f"neural models: log_skewed={LOG_SKEWED}" + (" (LogSkewed: log1p of precipitation)" if LOG_SKEWED else " (raw columns)"))
+print(f"neural models: log_skewed={LOG_SKEWED}" + (" (LogSkewed: log1p of precipitation)" if LOG_SKEWED else " (raw columns)")
+      + f"; on {SPEED['device']}, mixed precision {SPEED['amp'] or 'off'}")
 print(f"1. epochs chosen on the validation split (mean valid macro-F1 over seeds, test not read; grid {EPOCH_GRID}):")
 print('  strategy                ' + '  '.join(f'{e:>5} ep' for e in EPOCH_GRID) + '  chosen')
 for st in STRATS:
     print(f'  {st:<22}  ' + '  '.join(f'{v:8.3f}' for v in choices[st].table['valid']) + f'  {chosen[st]}')
 print("2. each strategy at its chosen epochs (valid = what the choices use; test = read once), mean +- std (ddof=1):")
-hdr = ['strategy', 'epochs', 'valid macro_f1', 'valid bal_acc', 'macro_f1', 'balanced_accuracy', 'recall_drizzle', 'recall_snow', 'mcc', 'train time']
+hdr = ['strategy', 'epochs', 'valid macro_f1', 'valid bal_acc', 'macro_f1', 'balanced_accuracy', 'recall_drizzle', 'recall_snow', 'mcc', 'train time', 'train / infer samples/s']
 lines = [[i, '-' if i.startswith('gbm') else int(r['epochs']), f"{r['valid_macro_f1']:.3f}", f"{r['valid_balanced_accuracy']:.3f}"]
-         + [f"{r[m]:.3f} +- {r[m + '_std']:.3f}" for m in hdr[4:-1]] + [f"{r['time_s']:.2f} s"] for i, r in table.iterrows()]
+         + [f"{r[m]:.3f} +- {r[m + '_std']:.3f}" for m in hdr[4:-2]] + [f"{r['time_s']:.2f} s"]
+         + [f"{THR[i]['train_samples_per_s']:.0f} / {THR[i]['infer_samples_per_s']:.0f}" if i in THR else '-'] for i, r in table.iterrows()]
 w = [max(len(str(l[i])) for l in lines + [hdr]) for i in range(len(hdr))]
 for l in [hdr] + lines: print('  ' + '  '.join(f'{str(c):<{w[i]}}' for i, c in enumerate(l)))
 print('   gbm settings chosen on valid macro-F1: ' + '; '.join(f"{n}: {json.dumps(r[0]['setting'])}" for n, r in gbm.items()))
@@ -118,7 +128,9 @@ res = dict(chosen_on='valid', seeds=list(SEEDS), epoch_grid=list(EPOCH_GRID), ep
            gbm_macro_f1=float(table.loc['gbm_balanced', 'macro_f1']), gbm_balanced_accuracy=float(table.loc['gbm_balanced', 'balanced_accuracy']),
            gbm_plain_macro_f1=float(table.loc['gbm', 'macro_f1']),
            gbm_settings={n: r[0]['setting'] for n, r in gbm.items()},
-           macro_f1_other_seed_groups=other, macro_f1_paired_12_seeds=paired12)
+           macro_f1_other_seed_groups=other, macro_f1_paired_12_seeds=paired12,
+           train_samples_per_s={st: THR[st]['train_samples_per_s'] for st in STRATS}, infer_samples_per_s={st: THR[st]['infer_samples_per_s'] for st in STRATS},
+           **SPEED)
 for i in table.index:  # every row's test means and spreads, e.g. oversample_recall_snow, oversample_recall_snow_std, and its valid macro-F1
     k = 'gbm_plain' if i == 'gbm' else i  # `gbm_macro_f1` is the balanced GBM
     for m in ('macro_f1', 'balanced_accuracy', 'recall_drizzle', 'recall_snow'):
