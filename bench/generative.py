@@ -11,9 +11,12 @@ dlwalk.data.dataset_split: 3,000 train, 1,000 valid, 1,000 test), with dlwalk.ge
 --part vae: a convolutional VAE (dlwalk.generative.ConvVAE, ELBO with Bernoulli reconstruction, a fastai Learner). Its latent size,
   beta, epochs and lr (VAE_GRID) AND its sampler (SAMPLERS: draws from the N(0, I) prior, or from a Gaussian mixture of 10 or 20
   components fitted to the codes of the training images, dlwalk.generative.fit_code_mixture / mixture_samples: the same decoder,
-  codes drawn where the encoder puts the training images) are chosen on the VALID split (seed 0): per candidate, 1,000 samples
-  are scored against the 1,000 valid images (Frechet distance in the classifier's features, and the classifier's class counts);
-  rule: the lowest valid FD among the candidates whose valid class max/min is <= 3, else the lowest valid FD. Then seeds 0, 1, 2 at
+  codes drawn where the encoder puts the training images, each Gaussian's spread scaled by a sampling temperature, TEMPERATURES)
+  are chosen on the VALID split (seed 0): per candidate, 1,000 samples are scored against the 1,000 valid images (Frechet distance
+  in the classifier's features, the classifier's class counts, and the samples' median distance to their nearest training image);
+  rule (fixed before the run): the lowest valid FD among the candidates whose valid class max/min is <= 3 AND whose samples are no
+  closer to the training images than the valid images are (the memorisation check with the valid images in place of the test
+  images), else among those passing coverage, else the lowest valid FD. Then seeds 0, 1, 2 at
   the chosen setting (each seed's mixture fitted on its own training codes); per seed, 1,000 samples drawn with that seed are
   scored once against the TEST images with dlwalk.generative.evaluate_samples, with the chosen sampler and (reported beside it,
   vae_prior_*) with the prior:

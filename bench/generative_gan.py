@@ -16,12 +16,14 @@ is trained and scored the same way, because the unconditional DCGAN draws too fe
 (gan_* keys: the unconditional DCGAN, cgan_* keys: the conditional one); the issue's coverage_ok key is the conditional one's
 (gan_coverage_ok is the unconditional one's), memorisation_ok requires both.
 
-Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits, and their class max/min by the classifier), with seed
-0's run: for the DCGAN the learning rate (LR_GRID) and the number of epochs (EPOCH_GRID: snapshots after those epochs of one
-run); for the conditional DCGAN the epochs, at the lr chosen for the DCGAN. Rule: the lowest valid FD among the candidates whose
-valid class max/min is <= 3, else the lowest valid FD. The switcher (fixed, 1:1) and the widths are fixed a priori (a
-sized-for-CPU DCGAN). The test split is read once per seed, with the chosen settings. Seeds 0, 1, 2 (seed 0's run is the one the
-choice was made with, at the chosen epoch). Figures: mean and sample std over seeds; FD minus PCA-Gaussian FD paired by seed.
+Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits, and their class max/min by the classifier).
+The DCGAN: every candidate (lr in DCGAN_LR_GRID x the critic's label smoothing in SMOOTH_GRID: 1 = none, 0.9 = one-sided) is
+trained on every seed with snapshots after the epochs in DCGAN_EPOCH_GRID; each run's epoch is chosen on its own valid samples by
+the rule (the lowest valid FD among the snapshots whose valid class max/min is <= 3, else the lowest valid FD); the candidate
+with the most seeds passing valid coverage, then the lowest mean valid FD over seeds, is chosen. The conditional DCGAN (unchanged):
+its epochs (EPOCH_GRID, snapshots of seed 0's run) chosen by the same rule on seed 0's valid samples, at the DCGAN's lr, no
+smoothing. The switcher (fixed, 1:1) and the widths are fixed a priori (a sized-for-CPU DCGAN). The test split is read once per
+seed, with the chosen settings (and, for the DCGAN, that seed's chosen epoch). Figures: mean and sample std over seeds; FD minus PCA-Gaussian FD paired by seed.
 Targets: FD < pca_gauss_fd (mean, and on every seed), coverage and memorisation pass on every seed; the monitor's failure flags
 (critic_wins, mode_collapse) and any nan stop are reported per seed.
 
