@@ -156,8 +156,8 @@ def _table(title, rows, figs, p, pd_, choice_line, vt):
     lines.append("class counts by the classifier: " + '; '.join(f"seed {r['seed']}: {r['class_counts']}" for r in rows))
     return lines
 
-def run_gan(seeds=(0, 1, 2), smoke:bool=False):
-    "Train the DCGAN and the conditional DCGAN per seed with lr and epochs chosen on valid; evaluate on test once; return `(figures, table)`."
+def run_gan(seeds=(0, 1, 2), smoke:bool=False, smoothing=None, cgan:bool=True):
+    "Train the DCGAN and (cgan=True) the conditional DCGAN per seed with the settings chosen on valid; evaluate on test once; return `(figures, table)`; smoothing: the DCGAN's smoothing candidates (None: SMOOTH_GRID)."
     seeds = tuple(seeds)
     X, y, split = image_data('mnist_5k')
     tr, va = split.train, split.valid
@@ -166,11 +166,15 @@ def run_gan(seeds=(0, 1, 2), smoke:bool=False):
     clf = feature_classifier(X[split.train], y[split.train], seed=0, epochs=1 if smoke else None)
     out, lines = {}, []
     rows, vt, lr, epochs, sm = _variant('dcgan', X, y, tr, va, seeds, clf, DCGAN_LR_GRID if not smoke else lr_grid,
-                                        DCGAN_EPOCH_GRID if not smoke else ep_grid, n, SMOOTH_GRID, per_seed=True)
+                                        DCGAN_EPOCH_GRID if not smoke else ep_grid, n, tuple(smoothing or SMOOTH_GRID), per_seed=True)
     figs, pd_ = _figures('gan', rows); out.update(figs)
     out.update(gan_lr=lr, gan_label_smoothing=sm, gan_epochs=[epochs[s] for s in seeds])
     lines += _table(f"DCGAN (unconditional) on mnist_5k ({len(tr)} train digits), Frechet distance in a classifier's feature space (NOT FID), {n} samples",
                     rows, figs, 'gan', pd_, f"chosen on valid: lr {lr:g}, label smoothing {sm:g}, epochs per seed {[epochs[s] for s in seeds]} (switcher: FixedGANSwitcher 1:1, fixed a priori)", vt)
+    if not cgan:
+        out.update(coverage_ok=bool(out['gan_coverage_ok']), memorisation_ok=bool(out['gan_memorisation_ok']),
+                   coverage_model='unconditional DCGAN (the conditional one not run)', gan_seeds=list(seeds), gan_n_samples=n, smoke=smoke)
+        return out, '\n'.join(lines)
     # the conditional variant: the lr chosen on valid for the DCGAN, its own epochs chosen on valid
     crows, cvt, _, cepochs, _ = _variant('cgan', X, y, tr, va, seeds, clf, (lr,), ep_grid, n)
     cepochs = cepochs[seeds[0]]
@@ -186,13 +190,16 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--smoke', action='store_true', help='a few seconds: tiny data, one epoch (checks the script, not the figures)')
+    p.add_argument('--smoothing', default=None, help="the DCGAN's label-smoothing candidates, comma-separated (default: SMOOTH_GRID, 1,0.9)")
+    p.add_argument('--no-cgan', action='store_true', help='skip the conditional DCGAN')
     a = p.parse_args()
     rep = device_report()
     print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, torch {rep['torch_version']}; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, torch threads {torch.get_num_threads()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
           f"load {os.getloadavg()[0]:.2f} at start", flush=True)
     t = time.time()
-    out, table = run_gan(tuple(int(s) for s in a.seeds.split(',')), smoke=a.smoke)
+    out, table = run_gan(tuple(int(s) for s in a.seeds.split(',')), smoke=a.smoke, cgan=not a.no_cgan,
+                         smoothing=None if a.smoothing is None else tuple(float(v) for v in a.smoothing.split(',')))
     print(table)
     print(f"total {time.time() - t:.0f} s; load {os.getloadavg()[0]:.2f} at end", flush=True)
     j = lambda v: (round(v, 6) if np.isfinite(v) else None) if isinstance(v, float) else v  # JSON has no nan or inf: null
