@@ -11,9 +11,12 @@ dlwalk.data.dataset_split: 3,000 train, 1,000 valid, 1,000 test), with dlwalk.ge
 --part vae: a convolutional VAE (dlwalk.generative.ConvVAE, ELBO with Bernoulli reconstruction, a fastai Learner). Its latent size,
   beta, epochs and lr (VAE_GRID) AND its sampler (SAMPLERS: draws from the N(0, I) prior, or from a Gaussian mixture of 10 or 20
   components fitted to the codes of the training images, dlwalk.generative.fit_code_mixture / mixture_samples: the same decoder,
-  codes drawn where the encoder puts the training images) are chosen on the VALID split (seed 0): per candidate, 1,000 samples
-  are scored against the 1,000 valid images (Frechet distance in the classifier's features, and the classifier's class counts);
-  rule: the lowest valid FD among the candidates whose valid class max/min is <= 3, else the lowest valid FD. Then seeds 0, 1, 2 at
+  codes drawn where the encoder puts the training images, each Gaussian's spread scaled by a sampling temperature, TEMPERATURES)
+  are chosen on the VALID split (seed 0): per candidate, 1,000 samples are scored against the 1,000 valid images (Frechet distance
+  in the classifier's features, the classifier's class counts, and the samples' median distance to their nearest training image);
+  rule (fixed before the run): the lowest valid FD among the candidates whose valid class max/min is <= 3 AND whose samples are no
+  closer to the training images than the valid images are (the memorisation check with the valid images in place of the test
+  images), else among those passing coverage, else the lowest valid FD. Then seeds 0, 1, 2 at
   the chosen setting (each seed's mixture fitted on its own training codes); per seed, 1,000 samples drawn with that seed are
   scored once against the TEST images with dlwalk.generative.evaluate_samples, with the chosen sampler and (reported beside it,
   vae_prior_*) with the prior:
@@ -66,6 +69,7 @@ AE_GRID = [dict(epochs=10, lr=3e-3), dict(epochs=10, lr=1e-2)]
 VAE_GRID = [dict(latent=8, beta=1., epochs=20, lr=3e-3), dict(latent=16, beta=1., epochs=20, lr=3e-3),
             dict(latent=16, beta=0.5, epochs=20, lr=3e-3)]
 SAMPLERS = ('prior', 'gmm10', 'gmm20')  # where the VAE's codes are drawn from: the N(0, I) prior or a mixture fitted to the training codes
+TEMPERATURES = (1.0, 1.3, 1.6, 2.0)  # the mixture's sampling temperature (its Gaussians' standard deviations times this); the prior: 1 only
 if args.smoke:
     AE_GRID = [dict(g, epochs=1) for g in AE_GRID[:1]]; VAE_GRID = [dict(g, epochs=1) for g in VAE_GRID[:2]]; SEEDS = SEEDS[:2]
 N_SAMPLES = 1000
@@ -102,9 +106,10 @@ if 'vae' in parts:
     t0 = time.time()
     clf = feature_classifier(X[S.train], Y[S.train], seed=0)
     f_valid = classifier_features(clf, X[S.valid])
-    def _draw(learn, sampler, n, seed):
+    valid_ref_nn = float(np.median(nn_distances(X[S.valid], X[S.train])))  # the memorisation check's reference on valid: valid digits' own distance
+    def _draw(learn, sampler, n, seed, temperature=1.):
         if sampler == 'prior': return learn.model.sample(n, seed=seed)
-        return mixture_samples(learn, learn.mixtures[sampler], n, seed=seed)
+        return mixture_samples(learn, learn.mixtures[sampler], n, seed=seed, temperature=temperature)
     def _fit_vae(epochs, lr, latent, beta):
         key = (epochs, lr, latent, beta)
         if key not in _VAES:
@@ -112,33 +117,38 @@ if 'vae' in parts:
             learn.mixtures = {k: fit_code_mixture(learn, X[S.train], n_components=int(k[3:]), seed=SEEDS[0]) for k in SAMPLERS if k != 'prior'}
             _VAES[key] = learn
         return _VAES[key]
-    def _valid(learn, sampler):
-        img = _draw(learn, sampler, N_SAMPLES, 10_000)
+    def _valid(learn, sampler, temperature):
+        img = _draw(learn, sampler, N_SAMPLES, 10_000, temperature)
         with torch.no_grad(): counts = np.bincount(clf(img).argmax(1).numpy(), minlength=10)
         ratio = counts.max() / counts.min() if counts.min() > 0 else float('inf')
-        return frechet_distance(f_valid, classifier_features(clf, img)), ratio
+        return frechet_distance(f_valid, classifier_features(clf, img)), ratio, float(np.median(nn_distances(img, X[S.train])))
     _VAES, valid_stats = {}, {}
-    def _fit_cand(sampler, **c):
+    def _key(c): return tuple(c.items())
+    def _fit_cand(sampler, temperature, **c):
         learn = _fit_vae(**c)
-        valid_stats[(sampler, tuple(c.values()))] = v = _valid(learn, sampler)
+        valid_stats[_key(dict(c, sampler=sampler, temperature=temperature))] = v = _valid(learn, sampler, temperature)
         return v
-    cands = [dict(g, sampler=smp) for g in VAE_GRID for smp in SAMPLERS]
-    # the rule: lowest valid FD among the candidates whose valid samples pass coverage (max/min <= 3), else the lowest valid FD
-    ch = choose_on_valid(cands, lambda sampler, **c: _fit_cand(sampler, **c), lambda v: v[0] + (0 if v[1] <= 3 else 1e6), higher_is_better=False)
-    ch.table['valid'] = [valid_stats[(c['sampler'], tuple(v for k, v in c.items() if k != 'sampler'))][0] for c in cands]
-    ch.table.insert(2, 'valid_max_min', [valid_stats[(c['sampler'], tuple(v for k, v in c.items() if k != 'sampler'))][1] for c in cands])
-    best = {k: v for k, v in ch.best.items() if k != 'sampler'}; SAMPLER = ch.best['sampler']
+    cands = [dict(g, sampler=smp, temperature=t) for g in VAE_GRID for smp in SAMPLERS for t in ((1.0,) if smp == 'prior' else TEMPERATURES)]
+    # the rule (fixed before the run): the lowest valid FD among the candidates whose valid samples pass coverage (max/min <= 3) AND the
+    # memorisation check on valid (median distance to the nearest training image >= the valid digits' own); else among those passing
+    # coverage; else the lowest valid FD
+    ch = choose_on_valid(cands, lambda **c: _fit_cand(**c),
+                         lambda v: v[0] + (0 if v[1] <= 3 and v[2] >= valid_ref_nn else 1e6 if v[1] <= 3 else 2e6), higher_is_better=False)
+    ch.table['valid'] = [valid_stats[_key(c)][0] for c in cands]
+    ch.table.insert(2, 'valid_max_min', [valid_stats[_key(c)][1] for c in cands])
+    ch.table.insert(3, 'valid_gen_nn', [valid_stats[_key(c)][2] for c in cands])
+    best = {k: v for k, v in ch.best.items() if k not in ('sampler', 'temperature')}; SAMPLER, TEMP = ch.best['sampler'], ch.best['temperature']
     rows = []
     for s in SEEDS:
         if s == SEEDS[0]: learn = _fit_vae(**best)
         else:
             learn = _fit('vae', s, **best)
             learn.mixtures = {SAMPLER: fit_code_mixture(learn, X[S.train], n_components=int(SAMPLER[3:]), seed=s)} if SAMPLER != 'prior' else {}
-        ev = evaluate_samples(_draw(learn, SAMPLER, N_SAMPLES, s), classifier=clf, seed=s)
+        ev = evaluate_samples(_draw(learn, SAMPLER, N_SAMPLES, s, TEMP), classifier=clf, seed=s)
         ev_p = ev if SAMPLER == 'prior' else evaluate_samples(learn.model.sample(N_SAMPLES, seed=s), classifier=clf, seed=s)
         rows.append(dict(seed=s, vae_fd=ev['fd'], pca_gauss_fd=ev['pca_gauss_fd'], pca_k=ev['pca_components'], floor_fd=ev['floor_fd'],
                          max_min=ev['max_min_ratio'], coverage_ok=ev['coverage_ok'], gen_nn=ev['gen_nn_dist'], test_nn=ev['test_nn_dist'],
-                         memorisation_ok=ev['memorisation_ok'], prior_fd=ev_p['fd'], prior_max_min=ev_p['max_min_ratio'],
+                         memorisation_ok=ev['memorisation_ok'], prior_fd=ev_p['fd'], prior_max_min=ev_p['max_min_ratio'], prior_gen_nn=ev_p['gen_nn_dist'],
                          prior_coverage_ok=ev_p['coverage_ok'], prior_memorisation_ok=ev_p['memorisation_ok'], test_recon_mse=recon_mse(learn, X[S.test]),
                          recon_nn=float(np.median(nn_distances(reconstruct(learn, X[S.test]), X[S.train]))),
                          counts=ev['class_counts'], prior_counts=ev_p['class_counts']))
@@ -149,20 +159,22 @@ if 'vae' in parts:
     results.update(vae_fd=m, vae_fd_sd=sd, pca_gauss_fd=pm, pca_gauss_fd_sd=psd, floor_fd=fm, floor_fd_sd=fsd, vae_vs_pca_gauss=d,
                    coverage_ok=bool(df.coverage_ok.all()), memorisation_ok=bool(df.memorisation_ok.all()),
                    vae_coverage_ok=bool(df.coverage_ok.all()), vae_memorisation_ok=bool(df.memorisation_ok.all()),
-                   vae_max_min_ratio=float(df.max_min.max()), vae_sampler=SAMPLER, vae_chosen=ch.best, vae_recon_mse=float(df.test_recon_mse.mean()),
+                   vae_max_min_ratio=float(df.max_min.max()), vae_sampler=SAMPLER, vae_temperature=TEMP, vae_chosen=ch.best, vae_valid_ref_nn=valid_ref_nn, vae_recon_mse=float(df.test_recon_mse.mean()),
                    vae_prior_fd=prm, vae_prior_fd_sd=prsd, vae_prior_vs_pca_gauss=d_prior, vae_prior_coverage_ok=bool(df.prior_coverage_ok.all()),
                    vae_prior_max_min_ratio=float(df.prior_max_min.max()), vae_prior_memorisation_ok=bool(df.prior_memorisation_ok.all()),
-                   vae_recon_nn=float(df.recon_nn.mean()), vae_gen_nn=float(df.gen_nn.mean()), test_nn=float(df.test_nn.mean()),
+                   vae_recon_nn=float(df.recon_nn.mean()), vae_gen_nn=float(df.gen_nn.mean()), vae_gen_nn_min=float(df.gen_nn.min()), test_nn=float(df.test_nn.mean()),
+                   vae_prior_gen_nn=float(df.prior_gen_nn.mean()),
                    fd_space='penultimate features of a small CNN trained on mnist_5k: a Frechet distance, NOT FID',
                    vae_time_s=round(time.time() - t0, 1))
     cols = [c for c in df.columns if c not in ('counts', 'prior_counts')]
     tables.append(f"## vae: Frechet distance in classifier features (NOT FID), 1,000 samples vs the 1,000 test images\n"
-                  f"chosen on valid (seed {SEEDS[0]}; valid = Frechet distance of 1,000 samples vs the valid images, valid_max_min = their class max/min;\n"
-                  f"rule: lowest valid FD among candidates with valid_max_min <= 3, else the lowest valid FD):\n{_fmt(ch.table)}\n\n"
+                  f"chosen on valid (seed {SEEDS[0]}; valid = Frechet distance of 1,000 samples vs the valid images, valid_max_min = their class max/min,\n"
+                  f"valid_gen_nn = their median distance to the nearest training image, against the valid digits' own {valid_ref_nn:.4f};\n"
+                  f"rule: lowest valid FD among candidates with valid_max_min <= 3 and valid_gen_nn >= {valid_ref_nn:.4f}, else among those with valid_max_min <= 3, else the lowest valid FD):\n{_fmt(ch.table)}\n\n"
                   f"chosen: {ch.best}; the prior_* columns are the same VAEs sampled from the prior (reported, not chosen unless sampler=prior)\n"
                   f"{_fmt(df[cols])}\nclass counts (chosen sampler): " + '; '.join(f"seed {r['seed']}: {r['counts']}" for r in rows) +
                   "\nclass counts (prior): " + '; '.join(f"seed {r['seed']}: {r['prior_counts']}" for r in rows) +
-                  f"\nvae_fd {m:.2f} +- {sd:.2f} (sampler {SAMPLER}), prior {prm:.2f} +- {prsd:.2f}, pca_gauss_fd {pm:.2f} +- {psd:.2f}, floor_fd {fm:.2f} (train vs test); "
+                  f"\nvae_fd {m:.2f} +- {sd:.2f} (sampler {SAMPLER}, temperature {TEMP}), prior {prm:.2f} +- {prsd:.2f}, pca_gauss_fd {pm:.2f} +- {psd:.2f}, floor_fd {fm:.2f} (train vs test); "
                   f"paired vae - pca_gauss: {d}; paired prior - pca_gauss: {d_prior}")
     print(tables[-1], flush=True)
 

@@ -16,12 +16,14 @@ is trained and scored the same way, because the unconditional DCGAN draws too fe
 (gan_* keys: the unconditional DCGAN, cgan_* keys: the conditional one); the issue's coverage_ok key is the conditional one's
 (gan_coverage_ok is the unconditional one's), memorisation_ok requires both.
 
-Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits, and their class max/min by the classifier), with seed
-0's run: for the DCGAN the learning rate (LR_GRID) and the number of epochs (EPOCH_GRID: snapshots after those epochs of one
-run); for the conditional DCGAN the epochs, at the lr chosen for the DCGAN. Rule: the lowest valid FD among the candidates whose
-valid class max/min is <= 3, else the lowest valid FD. The switcher (fixed, 1:1) and the widths are fixed a priori (a
-sized-for-CPU DCGAN). The test split is read once per seed, with the chosen settings. Seeds 0, 1, 2 (seed 0's run is the one the
-choice was made with, at the chosen epoch). Figures: mean and sample std over seeds; FD minus PCA-Gaussian FD paired by seed.
+Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits, and their class max/min by the classifier).
+The DCGAN: every candidate (lr in DCGAN_LR_GRID x the critic's label smoothing in SMOOTH_GRID: 1 = none, 0.9 = one-sided) is
+trained on every seed with snapshots after the epochs in DCGAN_EPOCH_GRID; each run's epoch is chosen on its own valid samples by
+the rule (the lowest valid FD among the snapshots whose valid class max/min is <= 3, else the lowest valid FD); the candidate
+with the most seeds passing valid coverage, then the lowest mean valid FD over seeds, is chosen. The conditional DCGAN (unchanged):
+its epochs (EPOCH_GRID, snapshots of seed 0's run) chosen by the same rule on seed 0's valid samples, at the DCGAN's lr, no
+smoothing. The switcher (fixed, 1:1) and the widths are fixed a priori (a sized-for-CPU DCGAN). The test split is read once per
+seed, with the chosen settings (and, for the DCGAN, that seed's chosen epoch). Figures: mean and sample std over seeds; FD minus PCA-Gaussian FD paired by seed.
 Targets: FD < pca_gauss_fd (mean, and on every seed), coverage and memorisation pass on every seed; the monitor's failure flags
 (critic_wins, mode_collapse) and any nan stop are reported per seed.
 
@@ -37,7 +39,10 @@ from dlwalk.generative import image_data, feature_classifier, classifier_feature
 from dlwalk.gan import gan_learner, generate, latent_size
 
 LR_GRID = (2e-4, 5e-4)
-EPOCH_GRID = (10, 15, 20, 25)
+EPOCH_GRID = (10, 15, 20, 25)  # the conditional DCGAN's epochs (chosen on seed 0's valid samples)
+DCGAN_LR_GRID = (5e-4,)  # the unconditional DCGAN: 2e-4 lost on valid in every earlier run (bench/README.md), dropped for time
+SMOOTH_GRID = (1., 0.9)  # the critic's target for real images: none, or one-sided label smoothing
+DCGAN_EPOCH_GRID = (10,) + tuple(range(15, 29))  # epoch snapshots of every DCGAN run, one chosen per run on its valid samples
 N_SAMPLES = 1000
 NOISE_SEED_VALID, NOISE_SEED_TEST = 10_001, 20_002  # the noise of the valid and of the test samples (not the training noise)
 
@@ -54,9 +59,9 @@ class _Snapshots(Callback):
         if e in self.at:
             self.snap[e] = dict(state=copy.deepcopy(self.model.generator.state_dict()), valid_fd=self.fd(self.model.generator))
 
-def _train(X, Xv, seed, lr, at, fd, y=None, yv=None):
+def _train(X, Xv, seed, lr, at, fd, y=None, yv=None, smoothing=1.):
     snaps = _Snapshots(at, fd)
-    learn = gan_learner(X, Xv, seed=seed, cbs=[snaps], y=y, y_valid=yv)
+    learn = gan_learner(X, Xv, seed=seed, cbs=[snaps], y=y, y_valid=yv, label_smoothing=smoothing)
     t = time.time()
     with warnings.catch_warnings(), learn.no_bar(), learn.no_logging():
         warnings.simplefilter('ignore', UserWarning)  # fastai's shadowing warnings and the monitor's (its flags are reported in the table)
@@ -65,8 +70,15 @@ def _train(X, Xv, seed, lr, at, fd, y=None, yv=None):
 
 def _ratio(counts): return counts.max() / counts.min() if counts.min() > 0 else float('inf')
 
-def _variant(name, X, y, tr, va, seeds, clf, lr_grid, ep_grid, n):
-    "Choose lr and epochs on valid (seed 0's runs), then train every seed once and score it on test: `(rows, choice table, lr, epochs)`."
+def _pick_epoch(snaps, epochs):
+    "The rule on one run's valid snapshots: the lowest valid FD among the epochs whose valid class max/min is <= 3, else the lowest valid FD."
+    return min(epochs, key=lambda e: (snaps[e]['valid_fd'][1] > 3, snaps[e]['valid_fd'][0], e))
+
+def _variant(name, X, y, tr, va, seeds, clf, lr_grid, ep_grid, n, smooth_grid=(1.,), per_seed=False):
+    """Choose the settings on valid, train, score each seed once on test: `(rows, choice table, lr, epochs, smoothing)`.
+    per_seed=False: lr, smoothing and epochs chosen on seed 0's runs (the rule above), then seeds 1.. trained at them.
+    per_seed=True: every (lr, smoothing) candidate trained on every seed; each run's epoch chosen on its own valid samples (the rule
+    above); the candidate with the most seeds passing valid coverage, then the lowest mean valid FD, is chosen."""
     f_valid = classifier_features(clf, X[va])
     cond = name == 'cgan'
     def fd_valid(gen):  # (valid FD, valid class max/min) of n samples
@@ -75,27 +87,47 @@ def _variant(name, X, y, tr, va, seeds, clf, lr_grid, ep_grid, n):
         return frechet_distance(f_valid, classifier_features(clf, img)), float(_ratio(counts))
     yt, yv = (y[tr], y[va]) if cond else (None, None)
     runs = {}
-    def fit(lr, epochs):
-        if lr not in runs: runs[lr] = _train(X[tr], X[va], seeds[0], lr, ep_grid, fd_valid, yt, yv)
-        return runs[lr]['snaps'][epochs]['valid_fd']
-    cands = [dict(lr=lr, epochs=e) for lr in lr_grid for e in ep_grid]
-    # rule: the lowest valid FD among the candidates whose valid samples pass coverage (max/min <= 3), else the lowest valid FD
-    choice = choose_on_valid(cands, fit, score=lambda v: v[0] + (0 if v[1] <= 3 else 1e6), higher_is_better=False)
-    lr, epochs = choice.best['lr'], choice.best['epochs']
+    def run(lr, sm, s, at):
+        if (lr, sm, s) not in runs: runs[(lr, sm, s)] = _train(X[tr], X[va], s, lr, at, fd_valid, yt, yv, sm)
+        return runs[(lr, sm, s)]
+    if not per_seed:
+        cands = [dict(lr=lr, smoothing=sm, epochs=e) for lr in lr_grid for sm in smooth_grid for e in ep_grid]
+        # rule: the lowest valid FD among the candidates whose valid samples pass coverage (max/min <= 3), else the lowest valid FD
+        choice = choose_on_valid(cands, lambda lr, smoothing, epochs: run(lr, smoothing, seeds[0], ep_grid)['snaps'][epochs]['valid_fd'],
+                                 score=lambda v: v[0] + (0 if v[1] <= 3 else 1e6), higher_is_better=False)
+        lr, sm = choice.best['lr'], choice.best['smoothing']
+        epochs = {s: choice.best['epochs'] for s in seeds}
+        vt = '\n'.join(f"  lr {c['lr']:g}, smoothing {c['smoothing']:g}, {c['epochs']:>2} epochs: valid FD {runs[(c['lr'], c['smoothing'], seeds[0])]['snaps'][c['epochs']]['valid_fd'][0]:.1f}, "
+                       f"valid max/min {runs[(c['lr'], c['smoothing'], seeds[0])]['snaps'][c['epochs']]['valid_fd'][1]:.2f}" for c in cands)
+    else:
+        cands = [(lr, sm) for lr in lr_grid for sm in smooth_grid]
+        picks, lines = {}, []
+        for lr, sm in cands:
+            for s in seeds:
+                sn = run(lr, sm, s, ep_grid)['snaps']
+                e = picks[(lr, sm, s)] = _pick_epoch(sn, ep_grid)
+                lines.append(f"  lr {lr:g}, smoothing {sm:g}, seed {s}: " + ', '.join(f"{k}:{sn[k]['valid_fd'][0]:.1f}/{sn[k]['valid_fd'][1]:.2f}" for k in ep_grid)
+                             + f" -> epoch {e} (valid FD {sn[e]['valid_fd'][0]:.1f}, max/min {sn[e]['valid_fd'][1]:.2f})")
+        def key(c):
+            v = [runs[c + (s,)]['snaps'][picks[c + (s,)]]['valid_fd'] for s in seeds]
+            return (-sum(r <= 3 for _, r in v), float(np.mean([f for f, _ in v])))
+        lr, sm = min(cands, key=lambda c: key(c) + (cands.index(c),))
+        epochs = {s: picks[(lr, sm, s)] for s in seeds}
+        vt = ("  per run (valid FD / valid max/min at each epoch snapshot; epoch chosen per run on its valid samples):\n" + '\n'.join(lines) + "\n" +
+              '\n'.join(f"  candidate lr {c[0]:g}, smoothing {c[1]:g}: {-key(c)[0]}/{len(seeds)} seeds pass valid coverage, mean valid FD {key(c)[1]:.1f}"
+                        + ('  <- chosen' if c == (lr, sm) else '') for c in cands))
     rows = []
     for s in seeds:
-        r = runs[lr] if s == seeds[0] else _train(X[tr], X[va], s, lr, (epochs,), fd_valid, yt, yv)
+        r = run(lr, sm, s, (epochs[s],))
         gen = r['learn'].model.generator
-        gen.load_state_dict(r['snaps'][epochs]['state'])
+        gen.load_state_dict(r['snaps'][epochs[s]]['state'])
         ev = evaluate_samples(_samples(gen, n, NOISE_SEED_TEST + s), 'mnist_5k', classifier=clf, seed=s)
         rows.append(dict(seed=s, gan_fd=ev['fd'], pca_gauss_fd=ev['pca_gauss_fd'], pca_components=ev['pca_components'], floor_fd=ev['floor_fd'],
                          coverage_ok=ev['coverage_ok'], max_min_ratio=ev['max_min_ratio'], class_counts=ev['class_counts'],
                          memorisation_ok=ev['memorisation_ok'], gen_nn=ev['gen_nn_dist'], test_nn=ev['test_nn_dist'],
-                         valid_fd=r['snaps'][epochs]['valid_fd'][0], flags=[f for f in r['flags'] if f[0] < epochs], nan_stop=r['nan_stop'],
-                         train_s=r['time_s']))
-    vt = '\n'.join(f"  lr {c['lr']:g}, {c['epochs']:>2} epochs: valid FD {runs[c['lr']]['snaps'][c['epochs']]['valid_fd'][0]:.1f}, "
-                   f"valid max/min {runs[c['lr']]['snaps'][c['epochs']]['valid_fd'][1]:.2f}" for c in cands)
-    return rows, vt, lr, epochs
+                         valid_fd=r['snaps'][epochs[s]]['valid_fd'][0], epochs=epochs[s], flags=[f for f in r['flags'] if f[0] < epochs[s]],
+                         nan_stop=r['nan_stop'], train_s=r['time_s']))
+    return rows, vt, lr, epochs, sm
 
 def _figures(p, rows):
     col = lambda k: [r[k] for r in rows]
@@ -124,8 +156,8 @@ def _table(title, rows, figs, p, pd_, choice_line, vt):
     lines.append("class counts by the classifier: " + '; '.join(f"seed {r['seed']}: {r['class_counts']}" for r in rows))
     return lines
 
-def run_gan(seeds=(0, 1, 2), smoke:bool=False):
-    "Train the DCGAN and the conditional DCGAN per seed with lr and epochs chosen on valid; evaluate on test once; return `(figures, table)`."
+def run_gan(seeds=(0, 1, 2), smoke:bool=False, smoothing=None, cgan:bool=True):
+    "Train the DCGAN and (cgan=True) the conditional DCGAN per seed with the settings chosen on valid; evaluate on test once; return `(figures, table)`; smoothing: the DCGAN's smoothing candidates (None: SMOOTH_GRID)."
     seeds = tuple(seeds)
     X, y, split = image_data('mnist_5k')
     tr, va = split.train, split.valid
@@ -133,13 +165,19 @@ def run_gan(seeds=(0, 1, 2), smoke:bool=False):
     if smoke: tr = tr[:300]
     clf = feature_classifier(X[split.train], y[split.train], seed=0, epochs=1 if smoke else None)
     out, lines = {}, []
-    rows, vt, lr, epochs = _variant('dcgan', X, y, tr, va, seeds, clf, lr_grid, ep_grid, n)
+    rows, vt, lr, epochs, sm = _variant('dcgan', X, y, tr, va, seeds, clf, DCGAN_LR_GRID if not smoke else lr_grid,
+                                        DCGAN_EPOCH_GRID if not smoke else ep_grid, n, tuple(smoothing or SMOOTH_GRID), per_seed=True)
     figs, pd_ = _figures('gan', rows); out.update(figs)
-    out.update(gan_lr=lr, gan_epochs=epochs)
+    out.update(gan_lr=lr, gan_label_smoothing=sm, gan_epochs=[epochs[s] for s in seeds])
     lines += _table(f"DCGAN (unconditional) on mnist_5k ({len(tr)} train digits), Frechet distance in a classifier's feature space (NOT FID), {n} samples",
-                    rows, figs, 'gan', pd_, f"chosen on valid (seed {seeds[0]}): lr {lr:g}, {epochs} epochs (switcher: FixedGANSwitcher 1:1, fixed a priori)", vt)
+                    rows, figs, 'gan', pd_, f"chosen on valid: lr {lr:g}, label smoothing {sm:g}, epochs per seed {[epochs[s] for s in seeds]} (switcher: FixedGANSwitcher 1:1, fixed a priori)", vt)
+    if not cgan:
+        out.update(coverage_ok=bool(out['gan_coverage_ok']), memorisation_ok=bool(out['gan_memorisation_ok']),
+                   coverage_model='unconditional DCGAN (the conditional one not run)', gan_seeds=list(seeds), gan_n_samples=n, smoke=smoke)
+        return out, '\n'.join(lines)
     # the conditional variant: the lr chosen on valid for the DCGAN, its own epochs chosen on valid
-    crows, cvt, _, cepochs = _variant('cgan', X, y, tr, va, seeds, clf, (lr,), ep_grid, n)
+    crows, cvt, _, cepochs, _ = _variant('cgan', X, y, tr, va, seeds, clf, (lr,), ep_grid, n)
+    cepochs = cepochs[seeds[0]]
     cfigs, cpd = _figures('cgan', crows)
     out.update({k: v for k, v in cfigs.items() if k.startswith('cgan_')}, cgan_lr=lr, cgan_epochs=cepochs)
     lines += ["", f"conditional DCGAN (dlwalk.gan.conditional_dcgan; classes asked for uniformly), same data, classifier and sample count"]
@@ -152,13 +190,16 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--seeds', default='0,1,2')
     p.add_argument('--smoke', action='store_true', help='a few seconds: tiny data, one epoch (checks the script, not the figures)')
+    p.add_argument('--smoothing', default=None, help="the DCGAN's label-smoothing candidates, comma-separated (default: SMOOTH_GRID, 1,0.9)")
+    p.add_argument('--no-cgan', action='store_true', help='skip the conditional DCGAN')
     a = p.parse_args()
     rep = device_report()
     print(f"machine: {rep['name']}, {rep['cpu_count']} cores, {rep['total_memory_gb']:.0f} GiB, torch {rep['torch_version']}; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, torch threads {torch.get_num_threads()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
           f"load {os.getloadavg()[0]:.2f} at start", flush=True)
     t = time.time()
-    out, table = run_gan(tuple(int(s) for s in a.seeds.split(',')), smoke=a.smoke)
+    out, table = run_gan(tuple(int(s) for s in a.seeds.split(',')), smoke=a.smoke, cgan=not a.no_cgan,
+                         smoothing=None if a.smoothing is None else tuple(float(v) for v in a.smoothing.split(',')))
     print(table)
     print(f"total {time.time() - t:.0f} s; load {os.getloadavg()[0]:.2f} at end", flush=True)
     j = lambda v: (round(v, 6) if np.isfinite(v) else None) if isinstance(v, float) else v  # JSON has no nan or inf: null

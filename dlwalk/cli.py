@@ -206,6 +206,7 @@ def sample(model:str, # a generative model folder: the --out folder of 'dlwalk t
            seed:int=0, # seed of the draws: same seed, same images
            nrow:int=8, # images per row of the grid
            overwrite:bool=False, # replace an existing --out file
+           sampler:str=None, # 'mixture' or 'prior'; default: the model's own (the code mixture fitted at training time; the prior for a folder without one)
           ):
     "Draw new images from a saved generative model (dlwalk train vae) and write them as one PNG grid."
     from pathlib import Path
@@ -214,12 +215,17 @@ def sample(model:str, # a generative model folder: the --out folder of 'dlwalk t
     p = Path(out).expanduser()
     if p.suffix.lower() != '.png': raise CLIError(f"--out {out!r} must be a .png file name, e.g. grid.png")
     if p.exists() and not overwrite: raise CLIError(f"--out {out!r} exists; choose a new file name, or pass --overwrite to replace it")
+    if sampler not in (None, 'mixture', 'prior'): raise CLIError(f"--sampler must be 'mixture' or 'prior' (or left out for the model's own), got {sampler!r}")
     errs = _user_errors()
     from dlwalk.export import load_model
-    from dlwalk.generative import sample_images, save_grid
-    try: save_grid(sample_images(load_model(model), n, seed), p, nrow)
+    from dlwalk.generative import sample_images, save_grid, vae_sampler, NO_MIXTURE_NOTE
+    try:
+        learn = load_model(model)
+        used = vae_sampler(learn, sampler)
+        save_grid(sample_images(learn, n, seed, sampler=used), p, nrow)
     except errs as e: raise CLIError(_one_line(e)) from None
-    print(f"wrote {n} samples from {model} to {out} (seed {seed})")
+    note = f"; note: {NO_MIXTURE_NOTE}" if sampler is None and used == 'prior' else ''
+    print(f"wrote {n} samples from {model} to {out} (seed {seed}, sampler: {used}{note})")
     return p
 
 # %% ../nbs/10_cli.ipynb #765ddc94

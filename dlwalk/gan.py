@@ -25,7 +25,7 @@ from .generative import image_data, image_grid, save_grid
 __all__ = ['GAN_SIZE', 'to_gan_images', 'from_gan_images', 'NoiseImageDataset', 'gan_dls', 'dcgan', 'latent_size', 'generate',
            'GANSampleGrid', 'GANFailureWarning', 'pairwise_diversity', 'GANMonitor', 'GANNanWarning', 'GANNanStop',
            'mark_labels', 'read_labels', 'ConditionalGenerator', 'ConditionalCritic', 'conditional_dcgan',
-           'gan_learner']
+           'gan_learner', 'smoothed_critic_loss']
 
 # %% ../nbs/18a_gan.ipynb #30fe2d71
 GAN_SIZE = 32  # the DCGAN blocks work on powers of two: 28x28 images are padded to 32x32
@@ -332,6 +332,7 @@ def gan_learner(X=None, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]; N
                 device=None, # None: fastai's default device
                 y=None, # integer labels of `X` (at most 10 classes): a conditional DCGAN (`conditional_dcgan`); None: unconditional
                 y_valid=None, # labels of `X_valid` (needed with `y` when `X_valid` is given)
+                label_smoothing:float=1., # the critic's target for real images: 1 (none, fastai's loss) or less, e.g. 0.9 (one-sided label smoothing)
                ) -> GANLearner:
     "A fastai `GANLearner` for a DCGAN on 28x28 images, with a sample grid per epoch (`learn.gan_sample_grid`), failure flags (`learn.gan_monitor`) and a `nan` stop keeping the last good weights (`learn.gan_nan_stop`); with `y`, the conditional variant."
     _check_latent(latent)
@@ -343,6 +344,8 @@ def gan_learner(X=None, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]; N
     if y is not None:
         if y_valid is None: raise InputError("a conditional GAN needs y_valid, the labels of X_valid (the monitor shows the critic labelled real images)")
         if len(y) != len(X) or len(y_valid) != len(X_valid): raise InputError(f"{len(X)} images with {len(y)} labels, {len(X_valid)} valid images with {len(y_valid)} labels: give one label per image")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.floating)) or not 0.5 < label_smoothing <= 1:
+        raise InputError(f"label_smoothing is the critic's target for real images: a number above 0.5 and at most 1 (1: none, 0.9: the usual smoothing), got {label_smoothing!r}")
     if isinstance(switcher, str):
         if switcher not in ('fixed', 'adaptive'): raise InputError(f"switcher must be 'fixed', 'adaptive' or a fastai switcher callback, got {switcher!r}")
         switcher = FixedGANSwitcher() if switcher == 'fixed' else AdaptiveGANSwitcher(gen_thresh=0.7, critic_thresh=0.7)
@@ -358,6 +361,7 @@ def gan_learner(X=None, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]; N
         real_valid = mark_labels(to_gan_images(X_valid), y_valid)
     grid, mon, nan = GANSampleGrid(path=sample_dir, seed=seed), GANMonitor(real_valid, seed=seed, **(monitor_kw or {})), GANNanStop(checkpoint)
     loss_gen, loss_crit = gan_loss_from_func(_no_pixel_loss, AdaptiveLoss(nn.BCEWithLogitsLoss()), weights_gen=(1., 0.))
+    if label_smoothing != 1: loss_crit = smoothed_critic_loss(float(label_smoothing))
     learn = GANLearner(dls, gen, crit, loss_gen, loss_crit, switcher=switcher, switch_eval=False, show_img=False,
                        opt_func=partial(Adam, mom=0.5, sqr_mom=0.999, wd=0.), cbs=[grid, mon, nan] + list(cbs or []),
                        metrics=mon.value_metrics())
@@ -365,3 +369,11 @@ def gan_learner(X=None, # real images `(n, c, h, w)` or `(n, h, w)` in [0, 1]; N
     return learn
 
 def _no_pixel_loss(output, target): return output.new_zeros(())
+
+def smoothed_critic_loss(real_target:float=0.9, # what the critic aims at for real images (1: fastai's loss unchanged)
+                        ):
+    "The critic's loss of fastai's `gan_loss_from_func` with one-sided label smoothing: binary cross-entropy towards `real_target` for real images, 0 for fakes, averaged."
+    bce = AdaptiveLoss(nn.BCEWithLogitsLoss())
+    def _loss_C(real_pred, fake_pred):
+        return (bce(real_pred, real_pred.new_full((real_pred.shape[0],), real_target)) + bce(fake_pred, fake_pred.new_zeros(fake_pred.shape[0]))) / 2
+    return _loss_C

@@ -16,12 +16,12 @@ from PIL import Image
 from .core import InputError, atomic_write, seed_everything
 
 # %% auto #0
-__all__ = ['GEN_SETS', 'PCA_CANDIDATES', 'image_data', 'image_grid', 'save_grid', 'FeatureCNN', 'feature_classifier',
-           'classifier_features', 'frechet_distance', 'pca_gaussian_samples', 'nn_distances', 'evaluate_samples',
-           'gen_dls', 'ConvAE', 'AddNoise', 'ae_learner', 'encode', 'reconstruct', 'recon_mse', 'pca_recon_mse',
-           'plot_latents', 'reparameterize', 'kl_normal', 'ConvVAE', 'ELBOLoss', 'vae_recon', 'vae_kl', 'vae_learner',
-           'latent_grid', 'interpolate', 'fit_code_mixture', 'mixture_samples', 'read_images', 'vae_train',
-           'vae_recipe', 'vae_from_recipe', 'vae_predict', 'sample_images']
+__all__ = ['GEN_SETS', 'PCA_CANDIDATES', 'VAE_MIXTURE', 'NO_MIXTURE_NOTE', 'image_data', 'image_grid', 'save_grid', 'FeatureCNN',
+           'feature_classifier', 'classifier_features', 'frechet_distance', 'pca_gaussian_samples', 'nn_distances',
+           'evaluate_samples', 'gen_dls', 'ConvAE', 'AddNoise', 'ae_learner', 'encode', 'reconstruct', 'recon_mse',
+           'pca_recon_mse', 'plot_latents', 'reparameterize', 'kl_normal', 'ConvVAE', 'ELBOLoss', 'vae_recon', 'vae_kl',
+           'vae_learner', 'latent_grid', 'interpolate', 'fit_code_mixture', 'mixture_to_dict', 'mixture_samples',
+           'read_images', 'vae_train', 'vae_recipe', 'vae_from_recipe', 'vae_predict', 'vae_sampler', 'sample_images']
 
 # %% ../nbs/18_generative.ipynb #fc3e1910
 GEN_SETS = {'mnist_5k': 'mnist_5k', 'animals': 'animal_mnist', 'animal_mnist': 'animal_mnist'}  # the 28x28 sets these functions take by name
@@ -441,22 +441,37 @@ def fit_code_mixture(model, # a `ConvAE`/`ConvVAE` or its `Learner`
         raise InputError(f"n_components must be a whole number from 1 to the number of images ({len(X)}), got {n_components!r}; e.g. 10")
     return GaussianMixture(int(n_components), covariance_type='full', random_state=seed).fit(encode(model, X).double().numpy())
 
-def _mixture_codes(mixture, n, seed):  # n codes drawn from a fitted full-covariance GaussianMixture with numpy's generator `seed`
+def mixture_to_dict(mixture, # a fitted `GaussianMixture` (from `fit_code_mixture`) or a dict from this function
+                   ) -> dict:
+    "The mixture as plain lists, `weights`, `means` and full `covariances`: what a model folder's JSON recipe keeps (no pickle); `mixture_samples` takes it as it takes the mixture."
+    if isinstance(mixture, dict): return {k: np.asarray(mixture[k], dtype=np.float64).tolist() for k in ('weights', 'means', 'covariances')}
+    return dict(weights=mixture.weights_.tolist(), means=mixture.means_.tolist(), covariances=mixture.covariances_.tolist())
+
+def _mixture_arrays(mixture):  # (weights, means, covariances) of a fitted GaussianMixture or of its `mixture_to_dict`
+    if isinstance(mixture, dict): return tuple(np.asarray(mixture[k], dtype=np.float64) for k in ('weights', 'means', 'covariances'))
+    return mixture.weights_, mixture.means_, mixture.covariances_
+
+def _mixture_codes(mixture, n, seed, temperature=1.):  # n codes drawn from a full-covariance mixture with numpy's generator `seed`
     rng = np.random.default_rng(seed)
-    w = mixture.weights_ / mixture.weights_.sum()
+    weights, means, covs = _mixture_arrays(mixture)
+    w = weights / weights.sum()
     k = rng.choice(len(w), size=int(n), p=w)
-    L = np.linalg.cholesky(mixture.covariances_)
-    return torch.from_numpy(mixture.means_[k] + np.einsum('nij,nj->ni', L[k], rng.standard_normal((int(n), mixture.means_.shape[1])))).float()
+    L = np.linalg.cholesky(covs)
+    return torch.from_numpy(means[k] + temperature * np.einsum('nij,nj->ni', L[k], rng.standard_normal((int(n), means.shape[1])))).float()
 
 def mixture_samples(model, # the `ConvAE`/`ConvVAE` (or its `Learner`) the mixture was fitted with
-                    mixture, # from `fit_code_mixture`
+                    mixture, # from `fit_code_mixture` (or its `mixture_to_dict`)
                     n:int, # images to draw
                     seed:int|None=None, # seed of the draws; None: fresh randomness
+                    temperature:float=1., # spread of each Gaussian: its standard deviations are multiplied by this (1: as fitted)
                    ) -> torch.Tensor:
-    "Decode `n` codes drawn from `mixture`: new images `(n, c, h, w)` in [0, 1]."
+    "Decode `n` codes drawn from `mixture` (each component's spread scaled by `temperature`): new images `(n, c, h, w)` in [0, 1]."
     m = _model(model)
-    if mixture.means_.shape[1] != m.latent: raise InputError(f"the mixture has {mixture.means_.shape[1]}-number codes but the model's latent size is {m.latent}: fit it with this model")
-    return _decode(m, _mixture_codes(mixture, n, seed))
+    d = _mixture_arrays(mixture)[1].shape[1]
+    if d != m.latent: raise InputError(f"the mixture has {d}-number codes but the model's latent size is {m.latent}: fit it with this model")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.floating, np.integer)) or not 0 < temperature < float('inf'):
+        raise InputError(f"temperature must be a number > 0 (1: the mixture as fitted, above 1: wider), got {temperature!r}")
+    return _decode(m, _mixture_codes(mixture, n, seed, float(temperature)))
 
 # %% ../nbs/18_generative.ipynb #dc28d6d4
 def read_images(data, # a folder with one sub-folder per class (or a CSV of path,label), as `dlwalk.vision.image_items` reads
@@ -492,6 +507,8 @@ def read_images(data, # a folder with one sub-folder per class (or a CSV of path
 from .task import (Task, register_task, check_train_args, resolve_lr, fit_budget, Timer, dataset_name, make_report)
 from .data import split_indices
 
+VAE_MIXTURE = dict(n_components=20, temperature=1.6)  # the vae task's sampler: as bench/generative.py chose on the valid images (bench/README.md)
+
 def _vae_data(data, size):
     "`(X, split, name, info)` for `vae_train`'s `data`."
     if data is None or (isinstance(data, str) and data in GEN_SETS and not Path(data).exists()):
@@ -524,12 +541,16 @@ def vae_train(data=None, # None: the embedded mnist_5k digits; 'animals'; or an 
               size:int|None=None, # image folders: convert every image to size x size; None: the first image's size
               width:int=32, # channels of the convolutions
               evaluate:bool|None=None, # score 1,000 samples with `evaluate_samples`; None: on the embedded sets only
+              sampler:str='mixture', # 'mixture': fit a Gaussian mixture to the training codes and sample from it (kept in the model folder); 'prior': N(0, I)
+              n_components:int=VAE_MIXTURE['n_components'], # the mixture's Gaussians (at most one per 10 training images)
+              temperature:float=VAE_MIXTURE['temperature'], # spread of the mixture's Gaussians when sampling (1: as fitted)
              ) -> tuple:
-    "Train a `ConvVAE` as a fastai `Learner` on the split's training part; `(learn, report)` with the test reconstruction MSE against PCA's with `latent` components."
+    "Train a `ConvVAE` as a fastai `Learner` on the split's training part; `(learn, report)` with the test reconstruction MSE against PCA's with `latent` components; the sampler (a code mixture by default) is kept in `learn.code_mixture`."
     a = check_train_args('vae', epochs, lr, bs, seed, imbalanced)
     latent = _check_latent(latent)
     if arch not in (None, 'conv_vae'): raise InputError(f"the vae task has one architecture, 'conv_vae'; got arch={arch!r}: leave --arch out")
     if target is not None: raise InputError("a VAE learns the images without labels: leave out --target")
+    if sampler not in ('mixture', 'prior'): raise InputError(f"sampler must be 'mixture' or 'prior', got {sampler!r}")
     X, s, name, info = _vae_data(data, size)
     budget = fit_budget(len(s.train), a['epochs'], a['bs'])
     seed_everything(a['seed'])
@@ -541,6 +562,10 @@ def vae_train(data=None, # None: the embedded mnist_5k digits; 'animals'; or an 
         warnings.filterwarnings('ignore', message='.*has no attribute.*')  # fastai's show_results hooks: not used
         learn.fit_one_cycle(budget.epochs, lr, cbs=list(cbs or []) + bcbs)
     Xtr, Xva, Xte = X[s.train], X[s.valid], X[s.test]
+    learn.code_mixture = None
+    if sampler == 'mixture':
+        n_mix = max(1, min(int(n_components), len(s.train) // 10))
+        learn.code_mixture = dict(mixture_to_dict(fit_code_mixture(learn, Xtr, n_mix, seed=a['seed'])), temperature=float(temperature))
     k = min(latent, len(s.train), Xtr[0].numel())
     extras = dict(budget.extras(bcbs), latent=latent, beta=float(beta), image_size=learn.gen_meta['size'], channels=learn.gen_meta['n_in'],
                   converted=None if info is None else {k_: info[k_] for k_ in ('resized', 'mode_converted', 'message')},
@@ -551,9 +576,10 @@ def vae_train(data=None, # None: the embedded mnist_5k digits; 'animals'; or an 
             mu, lv = m.encode(Xte.to(next(m.parameters()).device))
             extras.update(test_vae_recon=vae_recon((m.decode(mu), mu, lv), Xte.to(mu.device)).item(), test_vae_kl=kl_normal(mu, lv).mean().item())
     if evaluate or (evaluate is None and info is None and test):
-        ev = evaluate_samples(_model(learn).cpu().sample(1000, seed=a['seed']), data=name, seed=0)
+        learn.model.cpu()
+        ev = evaluate_samples(sample_images(learn, 1000, seed=a['seed']), data=name, seed=0)
         learn.model.to(learn.dls.device)
-        extras.update({f'samples_{k_}': v for k_, v in ev.items() if k_ != 'space'}, samples_space=ev['space'])
+        extras.update({f'samples_{k_}': v for k_, v in ev.items() if k_ != 'space'}, samples_space=ev['space'], samples_sampler=vae_sampler(learn))
     report = make_report('vae', name, f'ConvVAE latent {latent} width {width} beta {beta:g}', 'recon_mse', False,
                          recon_mse(learn, Xte) if test else None, recon_mse(learn, Xva),
                          f'PCA {k} components' if baseline else None, pca_recon_mse(Xtr, Xte, k, seed) if baseline and test else None,
@@ -563,8 +589,9 @@ def vae_train(data=None, # None: the embedded mnist_5k digits; 'animals'; or an 
 # %% ../nbs/18_generative.ipynb #dcf7a00b
 def vae_recipe(learn:Learner, # from `vae_train` or `vae_from_recipe`
               ) -> dict:
-    "What `vae_from_recipe` needs to rebuild the model: latent size, image size and channels, width, beta."
-    return dict(task='vae', **learn.gen_meta)
+    "What `vae_from_recipe` needs to rebuild the model: latent size, image size and channels, width, beta, and the fitted code mixture `sample_images` draws from (plain numbers, if there is one)."
+    mix = getattr(learn, 'code_mixture', None)
+    return dict(task='vae', **learn.gen_meta, **({'code_mixture': mix} if mix is not None else {}))
 
 def vae_from_recipe(recipe:dict, # from `vae_recipe` (after a JSON round trip)
                     device=None, # None for `default_device()`
@@ -575,6 +602,7 @@ def vae_from_recipe(recipe:dict, # from `vae_recipe` (after a JSON round trip)
     blank = torch.zeros(2, recipe['n_in'], h, w)
     learn = vae_learner(gen_dls(blank, [0], [1], bs=1, device=device), recipe['latent'], recipe['beta'], recipe['width'])
     learn.gen_meta = {k: recipe[k] for k in ('latent', 'n_in', 'size', 'width', 'beta', 'data')}
+    learn.code_mixture = recipe.get('code_mixture')  # None in a folder saved before dlwalk kept the mixture: `sample_images` then uses the prior
     return learn
 
 def _load_for(learn, items) -> torch.Tensor:
@@ -594,16 +622,31 @@ def vae_predict(learn:Learner, # from `vae_train` or `load_model`
     df.insert(0, 'recon_mse', ((rec - x) ** 2).flatten(1).mean(1).numpy())
     return df
 
+NO_MIXTURE_NOTE = ("this model has no fitted code mixture (a folder saved before dlwalk kept one, or trained with sampler='prior'): "
+                   "drawn from the N(0, I) prior; train it again with 'dlwalk train vae' to sample where the training codes are")
+
+def vae_sampler(learn:Learner, # a vae learner (from `vae_train` or `load_model`)
+                sampler:str|None=None, # None: the model's own; 'mixture' or 'prior'
+               ) -> str:
+    "The sampler `sample_images` uses: `'mixture'` (the code mixture fitted at training time and kept in the model folder) or `'prior'` (the N(0, I) prior)."
+    if sampler not in (None, 'mixture', 'prior'): raise InputError(f"sampler must be 'mixture' or 'prior' (or None for the model's own), got {sampler!r}")
+    mix = getattr(learn, 'code_mixture', None)
+    if sampler == 'mixture' and mix is None: raise InputError(f"sampler='mixture' but {NO_MIXTURE_NOTE.split(':')[0]}: use sampler='prior', or train it again")
+    return sampler or ('mixture' if mix is not None else 'prior')
+
 def sample_images(learn:Learner, # a generative model's learner, e.g. from `load_model` on a vae model folder
                   n:int=64, # images to draw
                   seed:int|None=0, # seed of the draws
+                  sampler:str|None=None, # None: the model's own (`vae_sampler`: the fitted code mixture if the folder has one, else the prior); 'mixture' or 'prior'
                  ) -> torch.Tensor:
-    "`n` new images from the learner's model (any model with a `sample(n, seed)` method, like `ConvVAE`)."
+    "`n` new images from the learner's model: decoded draws from its fitted code mixture (kept in the model folder) or from the prior (any model with a `sample(n, seed)` method, like `ConvVAE`)."
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1: raise InputError(f"n must be a whole number >= 1, got {n!r}")
     from dlwalk.core import unwrap_model
     m = unwrap_model(_model(learn))
     if not hasattr(m, 'sample'): raise InputError(f"this model ({type(m).__name__}) cannot draw samples: give a generative model such as one from 'dlwalk train vae'")
-    return m.sample(int(n), seed=seed)
+    if vae_sampler(learn, sampler) == 'prior': return m.sample(int(n), seed=seed)
+    mix = learn.code_mixture
+    return mixture_samples(m, mix, int(n), seed=seed, temperature=mix.get('temperature', 1.))
 
 register_task(Task('vae', vae_train, vae_recipe, vae_from_recipe, vae_predict, embedded='the mnist_5k digits',
                    needs='an image folder (one sub-folder per class, labels unused) or a CSV with path and label columns'))

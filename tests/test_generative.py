@@ -63,6 +63,29 @@ def test_sample_png(trained, call, tmp_path):
     r = call('sample', out, '--n', 0, '--out', tmp_path / 'z.png')
     assert r.returncode == 2 and '--n must be' in r.stderr and not (tmp_path / 'z.png').exists()
 
+def test_sample_sampler(trained, call, tmp_path):
+    "The model folder keeps the fitted code mixture: `dlwalk sample` draws from it by default, `--sampler prior` from the prior; a folder saved before (no mixture in its recipe) samples from the prior with a note."
+    import shutil
+    _, out = trained
+    info = json.loads((out / 'model' / 'dlwalk.json').read_text())
+    mix = info['recipe']['code_mixture']
+    assert len(mix['weights']) >= 1 and np.array(mix['means']).shape[1] == 4 and np.array(mix['covariances']).shape[1:] == (4, 4)
+    r = call('sample', out, '--n', 12, '--out', tmp_path / 'm.png', '--seed', 3)
+    assert r.returncode == 0 and 'sampler: mixture' in r.stdout and 'note' not in r.stdout, r.stdout + r.stderr
+    r = call('sample', out, '--n', 12, '--out', tmp_path / 'p.png', '--seed', 3, '--sampler', 'prior')
+    assert r.returncode == 0 and 'sampler: prior' in r.stdout and 'note' not in r.stdout, r.stdout + r.stderr
+    m_img, p_img = (np.asarray(Image.open(tmp_path / f)) for f in ('m.png', 'p.png'))
+    assert not np.array_equal(m_img, p_img)  # the two samplers draw different images
+    old = tmp_path / 'old'; shutil.copytree(out / 'model', old)
+    del info['recipe']['code_mixture']; (old / 'dlwalk.json').write_text(json.dumps(info))
+    r = call('sample', old, '--n', 12, '--out', tmp_path / 'o.png', '--seed', 3)
+    assert r.returncode == 0 and 'sampler: prior' in r.stdout and 'no fitted code mixture' in r.stdout, r.stdout + r.stderr
+    assert np.array_equal(np.asarray(Image.open(tmp_path / 'o.png')), p_img)  # the same prior draws as --sampler prior
+    r = call('sample', old, '--n', 12, '--out', tmp_path / 'x.png', '--sampler', 'mixture')
+    assert r.returncode == 2 and 'no fitted code mixture' in r.stderr and not (tmp_path / 'x.png').exists()
+    r = call('sample', out, '--n', 12, '--out', tmp_path / 'y.png', '--sampler', 'gmm')
+    assert r.returncode == 2 and "--sampler must be 'mixture' or 'prior'" in r.stderr
+
 def test_predict_codes(trained, image_folder, call):
     _, out = trained
     r = call('predict', out, image_folder / 'c0')
