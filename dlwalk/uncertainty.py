@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_uncertainty.ipynb #842f53c2
 from __future__ import annotations
-import contextlib, math
+import contextlib, math, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -123,7 +123,7 @@ def fit_temperature(logits, # (n, n_classes) logits, or log-probabilities, of th
                     y, # true class indices
                     bounds:tuple=(0.05, 20.), # the range searched for T
                    ) -> float:
-    "The temperature minimising the NLL of `softmax(logits / T)` against `y` (a bounded 1-D search on log T)."
+    "The temperature minimising the NLL of `softmax(logits / T)` against `y` (a bounded 1-D search on log T); 1 with a warning when no item is misclassified, a warning when T is at a bound."
     from scipy.optimize import minimize_scalar
     z, y = np.asarray(logits, dtype=np.float64), np.asarray(y)
     if len(y) == 0 or z.size == 0:
@@ -134,9 +134,20 @@ def fit_temperature(logits, # (n, n_classes) logits, or log-probabilities, of th
     if len(np.unique(y)) < 2:
         raise InputError(f"the validation split holds a single class (index {int(y[0])}, {len(y)} items): a temperature fitted there only learns "
                          f"to be confident; give data whose validation split has items of at least two classes")
+    errors = int((z.argmax(1) != y).sum())
+    if errors == 0:  # every item right: the NLL falls for ever as T -> 0, there is no temperature to find
+        warnings.warn(f"no validation item is misclassified ({len(y)} items): the NLL keeps falling as T -> 0, so it has no minimum and a fitted "
+                      f"temperature would only be the search bound (overconfident on new data); leaving T = 1. Use a validation split with "
+                      f"errors (more items, or a harder one) to calibrate this model", UserWarning, stacklevel=2)
+        return 1.
     zt, yt = torch.tensor(z), torch.tensor(y, dtype=torch.long)
     f = lambda lt: float(F.cross_entropy(zt / math.exp(lt), yt))
-    r = minimize_scalar(f, bounds=(math.log(bounds[0]), math.log(bounds[1])), method='bounded', options=dict(xatol=1e-5))
+    lo, hi = math.log(bounds[0]), math.log(bounds[1])
+    r = minimize_scalar(f, bounds=(lo, hi), method='bounded', options=dict(xatol=1e-5))
+    if min(r.x - lo, hi - r.x) < 1e-3:
+        warnings.warn(f"the fitted temperature {math.exp(r.x):.4g} is at the edge of the range searched {tuple(bounds)} "
+                      f"({errors} misclassified of {len(y)} validation items): the NLL's minimum lies outside it or is set by very few errors; "
+                      f"widen `bounds`, or calibrate on a bigger validation split", UserWarning, stacklevel=2)
     return float(math.exp(r.x))
 
 # %% ../nbs/12_uncertainty.ipynb #a3bb9300

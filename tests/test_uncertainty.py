@@ -110,3 +110,18 @@ def test_calibrate_empty_or_single_class_valid_split():
     with pytest.raises(InputError, match='single class'): calibrate(_learner([2, 2, 2, 2]))
     r = calibrate(_learner([0, 1, 2, 0, 1, 2]))  # two or more classes: fitted
     assert r['temperature'] > 0 and r['valid_nll_after'] <= r['valid_nll_before'] + 1e-9
+
+
+def test_calibrate_no_valid_error_keeps_t1():
+    "A validation split with no misclassified item: the NLL has no minimum (it falls as T -> 0); T stays 1, with a warning naming why."
+    import torch
+    from torch.utils.data import TensorDataset
+    from fastai.data.core import DataLoaders
+    from fastai.learner import Learner
+    from fastai.losses import CrossEntropyLossFlat
+    from dlwalk.uncertainty import calibrate
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    x = torch.eye(3)[y] * 4  # an identity model ranks every item's class first
+    learn = Learner(DataLoaders.from_dsets(TensorDataset(x, y), TensorDataset(x, y), bs=8), torch.nn.Identity(), loss_func=CrossEntropyLossFlat())
+    with pytest.warns(UserWarning, match='no validation item is misclassified'): r = calibrate(learn)
+    assert r['temperature'] == 1.0 and learn.temperature == 1.0
