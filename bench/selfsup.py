@@ -6,13 +6,14 @@ Part `ssl`: Barlow Twins and SimCLR on MNIST 5k, judged with few labels.
 Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`dataset_split('mnist_5k')`: 3000 train,
 1000 valid, 1000 test). For each seed s in 0..SEEDS-1:
 1. Pretraining without labels: `dlwalk.ssl.ssl_learner` on the TRAIN images (labels never read), Barlow Twins
-   (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling) and SimCLR (NT-Xent, tau 0.5, same
-   projector), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
+   (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling; or, with --bt-grid, the (lambda,
+   projector width) candidate whose linear probe is best on VALID at seed 0 (mean of the 1% and 10% label budgets' valid
+   accuracies, each at its best snapshot), then fixed for every seed) and SimCLR (NT-Xent, tau 0.5, projector PROJ-PROJ), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
    (`view_transforms`: resized crop, rotation, warp, erasing; no flips), batch 128, AdamW, one-cycle at 3e-3, EPOCHS epochs
    each: equal epochs; wall time of each is reported beside it. The encoder is kept at SNAPSHOTS evenly spaced epochs of
    that run (e.g. 10, 20, 30 of 30); which snapshot is used (= how many pretraining epochs) is chosen on VALID, per label
    budget, by the linear probe's valid accuracy (for the few-shot part: by 5-way nearest-centroid accuracy on valid
-   episodes of the base classes). Projector, lambda, tau, rate are fixed before the run, not tuned.
+   episodes of the base classes). Tau and rate are fixed before the run, not tuned; lambda and the projector too unless --bt-grid.
 2. Labels: 1% and 10% of the train rows (stratified, `label_subset(seed=s)`), and 100% for the linear-evaluation table.
 3. Compared at each label budget, every setting chosen on the VALID split, test read once per model:
    - `bt_probe` / `simclr_probe`: logistic regression on the frozen encoder's features of the labelled rows
@@ -31,15 +32,22 @@ Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> d
 `--data animal_mnist`: Animal MNIST, ANIMAL_CLASSES bear, bird, cat, cow, dog -> elephant, giraffe, horse, sheep, zebra;
 `dlwalk.fewshot.class_split` checks the two are disjoint). Per seed:
 - `proto`: `dlwalk.fewshot.proto_learner` (the same small_encoder) trained on 5-way episodes of the TRAIN split's digits
-  0-4 (15 queries per class, PROTO_EPISODES per epoch, PROTO_EPOCHS epochs, one-cycle at 3e-3), once with 1-shot and once
-  with 5-shot training episodes, the encoder kept at 4 evenly spaced epochs of each run; training shots and epochs (8
+  0-4 (15 queries per class, PROTO_EPISODES per epoch, PROTO_EPOCHS epochs), once with 1-shot and once with 5-shot
+  training episodes. With --proto-init supervised (the default, Meta-Baseline, Chen et al. 2021): the encoder starts
+  from a copy of the supervised base-class CNN's body below (the baseline's own encoder; images prepared as it was
+  trained) and is meta-trained with cosine prototypes and a learnable temperature (starting at 10), one-cycle at 1e-3,
+  and tested with the cosine rule; with --proto-init none: from scratch, squared Euclidean distance, one-cycle at 3e-3.
+  In both cases the encoder kept at 4 evenly spaced epochs of each run; training shots and epochs (8
   candidates) chosen on 5-way episodes of the VALID split's digits 0-4 (the same 200 episodes for every candidate): the
   one tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
 - baselines, nearest-centroid (= the prototype rule) on: raw pixels; the features of the same encoder trained supervised
   (cross-entropy) on the train split's digits 0-4, the rate chosen on valid base accuracy (SUP_GRID_BASE: 10 epochs,
   3e-3 or 1e-2); and the Barlow Twins
   encoder of part `ssl` (pretrained on the train split's images of all ten digits WITHOUT labels: it has seen unlabelled
-  training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4).
+  training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4), with
+  --proj / --lambd's configuration. Reported beside them, not counted as a baseline: `supervised_cosine`, the cosine
+  nearest-centroid rule on the supervised CNN's features (= the Meta-Baseline prototypical network before meta-training),
+  so that proto minus it is the meta-training's own gain.
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
 per class, the same episodes for every method (episode seed = run seed); mean accuracy with its 95% confidence interval
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
@@ -47,7 +55,7 @@ by seed.
 
 Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
-                               [--features FILE.npz] [--threads 1] [--smoke]
+                               [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--features FILE.npz] [--threads 1] [--smoke]
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
@@ -79,6 +87,9 @@ p.add_argument('--proto-epochs', type=int, default=20, help='prototypical networ
 p.add_argument('--proto-init', choices=('supervised', 'none'), default='supervised',
                help="prototypical network: 'supervised' starts the encoder from the supervised base-class CNN (the baseline's) and "
                     "meta-trains it with cosine prototypes and a learnable temperature (Meta-Baseline); 'none': from scratch, Euclidean")
+p.add_argument('--only-seeds', default=None, help="part ssl: run only these seeds (e.g. '1,2'; with --bt-grid of one candidate), "
+               "to split the seeds over processes; the per-seed lines are then combined by hand")
+p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -96,7 +107,8 @@ from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
 from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
-FRACS = (0.01, 0.1, 1.0)
+FRACS = tuple(float(f) for f in args.fracs.split(','))
+SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
@@ -215,7 +227,7 @@ out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, ep
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
 
 if args.part in ('ssl', 'all'):
-    res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr', 'bt_finetune')}
+    res = {k: {f: [] for f in (0.01, 0.1, 1.0)} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr', 'bt_finetune')}
     walls, chosen = {'bt': [], 'simclr': []}, []
     bt_cfg, grid_rows = BT_GRID[0], []
     if len(BT_GRID) > 1:  # lambda and projector width: chosen on seed 0's VALID probe (1% and 10% labels), then fixed for every seed
@@ -229,7 +241,7 @@ if args.part in ('ssl', 'all'):
         bt_cfg = (chg.best['lambd'], chg.best['proj'])
         print("\nBarlow Twins lambda and projector, chosen on seed 0's valid probe (mean of 1% and 10%):")
         print(pd.DataFrame(grid_rows).to_string(index=False)); print(f"chosen: lambda {bt_cfg[0]:.4g}, projector {bt_cfg[1]}", flush=True)
-    for seed in range(args.seeds):
+    for seed in SEED_LIST:
         snaps_of, stats_of = {}, {}
         for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
             snaps, wall, loss, stats = pretrain(method, seed, *(bt_cfg if method == 'barlow' else (None, None)))
@@ -259,7 +271,7 @@ if args.part in ('ssl', 'all'):
     print(f"\nTest accuracy on MNIST 5k (mean +- sample std over {args.seeds} seeds; every setting chosen on valid):")
     print(pd.DataFrame([dict(model=k, **{f"{f:.0%} labels": fmt(v[f]) for f in FRACS}) for k, v in res.items()]).to_string(index=False))
     print("\nBarlow Twins probe minus each baseline (test accuracy, paired by seed):")
-    for f in FRACS[:2]:
+    for f in (FRACS[:2] if len(SEED_LIST) >= 2 else ()):
         for b in ('sup', 'pixel_lr', 'simclr_probe'):
             d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
             print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
