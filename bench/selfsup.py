@@ -6,13 +6,14 @@ Part `ssl`: Barlow Twins and SimCLR on MNIST 5k, judged with few labels.
 Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`dataset_split('mnist_5k')`: 3000 train,
 1000 valid, 1000 test). For each seed s in 0..SEEDS-1:
 1. Pretraining without labels: `dlwalk.ssl.ssl_learner` on the TRAIN images (labels never read), Barlow Twins
-   (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling) and SimCLR (NT-Xent, tau 0.5, same
-   projector), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
+   (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling; or, with --bt-grid, the (lambda,
+   projector width) candidate whose linear probe is best on VALID at seed 0 (mean of the 1% and 10% label budgets' valid
+   accuracies, each at its best snapshot), then fixed for every seed) and SimCLR (NT-Xent, tau 0.5, projector PROJ-PROJ), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
    (`view_transforms`: resized crop, rotation, warp, erasing; no flips), batch 128, AdamW, one-cycle at 3e-3, EPOCHS epochs
    each: equal epochs; wall time of each is reported beside it. The encoder is kept at SNAPSHOTS evenly spaced epochs of
    that run (e.g. 10, 20, 30 of 30); which snapshot is used (= how many pretraining epochs) is chosen on VALID, per label
    budget, by the linear probe's valid accuracy (for the few-shot part: by 5-way nearest-centroid accuracy on valid
-   episodes of the base classes). Projector, lambda, tau, rate are fixed before the run, not tuned.
+   episodes of the base classes). Tau and rate are fixed before the run, not tuned; lambda and the projector too unless --bt-grid.
 2. Labels: 1% and 10% of the train rows (stratified, `label_subset(seed=s)`), and 100% for the linear-evaluation table.
 3. Compared at each label budget, every setting chosen on the VALID split, test read once per model:
    - `bt_probe` / `simclr_probe`: logistic regression on the frozen encoder's features of the labelled rows
@@ -31,15 +32,22 @@ Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> d
 `--data animal_mnist`: Animal MNIST, ANIMAL_CLASSES bear, bird, cat, cow, dog -> elephant, giraffe, horse, sheep, zebra;
 `dlwalk.fewshot.class_split` checks the two are disjoint). Per seed:
 - `proto`: `dlwalk.fewshot.proto_learner` (the same small_encoder) trained on 5-way episodes of the TRAIN split's digits
-  0-4 (15 queries per class, PROTO_EPISODES per epoch, PROTO_EPOCHS epochs, one-cycle at 3e-3), once with 1-shot and once
-  with 5-shot training episodes, the encoder kept at 4 evenly spaced epochs of each run; training shots and epochs (8
+  0-4 (15 queries per class, PROTO_EPISODES per epoch, PROTO_EPOCHS epochs), once with 1-shot and once with 5-shot
+  training episodes. With --proto-init supervised (the default, Meta-Baseline, Chen et al. 2021): the encoder starts
+  from a copy of the supervised base-class CNN's body below (the baseline's own encoder; images prepared as it was
+  trained) and is meta-trained with cosine prototypes and a learnable temperature (starting at 10), one-cycle at 1e-3,
+  and tested with the cosine rule; with --proto-init none: from scratch, squared Euclidean distance, one-cycle at 3e-3.
+  In both cases the encoder kept at 4 evenly spaced epochs of each run; training shots and epochs (8
   candidates) chosen on 5-way episodes of the VALID split's digits 0-4 (the same 200 episodes for every candidate): the
   one tested 1-shot is the best on 1-shot valid episodes, the one tested 5-shot the best on 5-shot valid episodes.
 - baselines, nearest-centroid (= the prototype rule) on: raw pixels; the features of the same encoder trained supervised
   (cross-entropy) on the train split's digits 0-4, the rate chosen on valid base accuracy (SUP_GRID_BASE: 10 epochs,
   3e-3 or 1e-2); and the Barlow Twins
   encoder of part `ssl` (pretrained on the train split's images of all ten digits WITHOUT labels: it has seen unlabelled
-  training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4).
+  training images of the novel digits, an advantage over the prototypical network, which sees only digits 0-4), with
+  --proj / --lambd's configuration. Reported beside them, not counted as a baseline: `supervised_cosine`, the cosine
+  nearest-centroid rule on the supervised CNN's features (= the Meta-Baseline prototypical network before meta-training),
+  so that proto minus it is the meta-training's own gain.
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
 per class, the same episodes for every method (episode seed = run seed); mean accuracy with its 95% confidence interval
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
@@ -47,7 +55,7 @@ by seed.
 
 Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
-                               [--features FILE.npz] [--threads 1] [--smoke]
+                               [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--features FILE.npz] [--threads 1] [--smoke]
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
@@ -70,14 +78,24 @@ p.add_argument('--features', default=None,
                     '(same data, epochs, width) reads it instead of pretraining again, so the parts can run as separate processes')
 p.add_argument('--proj', type=int, default=1024, help="the projector's widths (two layers of this many units)")
 p.add_argument('--lambd', type=float, default=None, help="Barlow Twins' off-diagonal weight; default 1/proj (the lambda ~ 1/D scaling)")
+p.add_argument('--bt-grid', default=None,
+               help="Barlow Twins' (lambda, projector width) candidates as 'lambd:proj,lambd:proj,...', chosen on seed 0's VALID linear probe "
+                    "(mean of the 1%% and 10%% label budgets) and then used for every seed; default: only --lambd/--proj")
 p.add_argument('--snapshots', type=int, default=4, help='encoder snapshots taken at evenly spaced epochs of the pretraining; the one used is chosen on valid')
 p.add_argument('--no-finetune', dest='finetune', action='store_false', help='skip fine-tuning the Barlow Twins encoder on the 1%% / 10%% labels')
 p.add_argument('--proto-epochs', type=int, default=20, help='prototypical network: epochs of PROTO_EPISODES training episodes (snapshots chosen on valid)')
+p.add_argument('--proto-init', choices=('supervised', 'none'), default='supervised',
+               help="prototypical network: 'supervised' starts the encoder from the supervised base-class CNN (the baseline's) and "
+                    "meta-trains it with cosine prototypes and a learnable temperature (Meta-Baseline); 'none': from scratch, Euclidean")
+p.add_argument('--only-seeds', default=None, help="part ssl: run only these seeds (e.g. '1,2'; with --bt-grid of one candidate), "
+               "to split the seeds over processes; the per-seed lines are then combined by hand")
+p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 if args.smoke: args.seeds, args.epochs, args.snapshots, args.proto_epochs = 2, 2, 2, 2
 LAMBD = args.lambd if args.lambd is not None else 1 / args.proj
+BT_GRID = [(float(a), int(b)) for a, b in (c.split(':') for c in args.bt_grid.split(','))] if args.bt_grid else [(LAMBD, args.proj)]
 SNAPS = sorted({max(1, round(args.epochs * (i + 1) / args.snapshots)) for i in range(args.snapshots)})  # pretraining epochs at which the encoder is kept
 
 from fastai.callback.progress import ProgressCallback
@@ -89,12 +107,15 @@ from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
 from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
-FRACS = (0.01, 0.1, 1.0)
+FRACS = tuple(float(f) for f in args.fracs.split(','))
+SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
 PROTO_SNAPS = sorted({max(1, round(args.proto_epochs * (i + 1) / 4)) for i in range(4)})  # proto snapshots (epochs), chosen on valid episodes
-PROTO_GRID = [dict(k_shot=k, snap=e) for k in (1, 5) for e in PROTO_SNAPS]  # training shots and epochs chosen on valid
+PROTO_GRID = [dict(k_shot=k, snap=e) for k in (1, 5) for e in PROTO_SNAPS]
+PROTO_LR = 1e-3 if args.proto_init == 'supervised' else 3e-3  # meta-training from a trained encoder: a smaller rate (fixed before the run)
+PROTO_METRIC = 'cosine' if args.proto_init == 'supervised' else 'euclidean'  # training shots and epochs chosen on valid
 PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = 100, 200, 1000
 if args.smoke: SUP_GRID_FULL = SUP_GRID_BASE = SUP_GRID_FULL[:1]
 if args.smoke: SUP_GRID, PROTO_GRID, PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = SUP_GRID[:1], [dict(k_shot=5, snap=e) for e in PROTO_SNAPS], 5, 20, 50
@@ -124,7 +145,9 @@ def supervised(rows, seed):
     return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=test_dl)[1]))
 
 _cache = {}  # cache keys -> arrays (features and encoder weights of each snapshot, wall time, loss, normalisation), shared through --features
-def _cache_key(method, seed): return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{args.proj}_l{LAMBD:.6g}_n{args.snapshots}_s{seed}"
+def _cache_key(method, seed, lambd=None, proj=None):
+    lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
+    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
 
@@ -135,17 +158,18 @@ class Snapshots(Callback):
         enc = self.learn.model if self.whole else self.learn.model.encoder
         if self.epoch + 1 in self.at: self.states[self.epoch + 1] = {k: v.detach().clone() for k, v in enc.state_dict().items()}
 
-def pretrain(method, seed):
+def pretrain(method, seed, lambd=None, proj=None):
     """`(snaps, wall, loss, stats)`: snaps maps each snapshot epoch to dict(train=, valid=, test= features, body= the conv body's
-    weights); pretrained once per (method, seed), or read from --features."""
-    key = _cache_key(method, seed)
+    weights); pretrained once per (method, seed, lambd, proj), or read from --features. SimCLR ignores lambd."""
+    lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
+    key = _cache_key(method, seed, lambd, proj)
     if f"{key}_wall" in _cache:
         print(f"seed {seed}: {method} snapshots read from {args.features}", flush=True)
         snaps = {e: dict({k: _cache[f"{key}_c{e}_{k}"] for k in ('train', 'valid', 'test')},
                          body={n[len(f"{key}_c{e}_body_"):]: torch.as_tensor(v) for n, v in _cache.items() if n.startswith(f"{key}_c{e}_body_")})
                  for e in SNAPS}
         return snaps, float(_cache[f"{key}_wall"]), float(_cache[f"{key}_loss"]), (_cache[f"{key}_mean"].tolist(), _cache[f"{key}_std"].tolist())
-    snaps, wall, loss, stats = _pretrain(method, seed)
+    snaps, wall, loss, stats = _pretrain(method, seed, lambd, proj)
     if args.features:
         from dlwalk.core import atomic_write
         for e, f in snaps.items():
@@ -157,11 +181,11 @@ def pretrain(method, seed):
         atomic_write(args.features, write)
     return snaps, wall, loss, stats
 
-def _pretrain(method, seed):
+def _pretrain(method, seed, lambd, proj):
     seed_everything(seed)
     dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
     snap = Snapshots(SNAPS)
-    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(args.proj, args.proj), lambd=LAMBD, cbs=[snap])
+    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(proj, proj), lambd=lambd, cbs=[snap])
     learn.remove_cb(ProgressCallback)
     t0 = time.time()
     with learn.no_logging(): learn.fit_one_cycle(args.epochs, 3e-3)
@@ -203,12 +227,24 @@ out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, ep
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
 
 if args.part in ('ssl', 'all'):
-    res = {k: {f: [] for f in FRACS} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr', 'bt_finetune')}
+    res = {k: {f: [] for f in (0.01, 0.1, 1.0)} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr', 'bt_finetune')}
     walls, chosen = {'bt': [], 'simclr': []}, []
-    for seed in range(args.seeds):
+    bt_cfg, grid_rows = BT_GRID[0], []
+    if len(BT_GRID) > 1:  # lambda and projector width: chosen on seed 0's VALID probe (1% and 10% labels), then fixed for every seed
+        def bt_valid(lambd, proj):
+            snaps = pretrain('barlow', 0, lambd, proj)[0]
+            accs = {f: pick_snapshot(snaps, label_subset(ytr, f, seed=0))[1]['valid_acc'] for f in (0.01, 0.1)}
+            grid_rows.append(dict(lambd=lambd, proj=proj, valid_1pct=accs[0.01], valid_10pct=accs[0.1]))
+            print(f"seed 0: Barlow Twins lambda {lambd:.4g}, projector {proj}: valid probe 1% {accs[0.01]:.3f}, 10% {accs[0.1]:.3f}; load {load():.1f}", flush=True)
+            return (accs[0.01] + accs[0.1]) / 2
+        chg = choose_on_valid([dict(lambd=a, proj=b) for a, b in BT_GRID], lambda lambd, proj: bt_valid(lambd, proj), lambda v: v)
+        bt_cfg = (chg.best['lambd'], chg.best['proj'])
+        print("\nBarlow Twins lambda and projector, chosen on seed 0's valid probe (mean of 1% and 10%):")
+        print(pd.DataFrame(grid_rows).to_string(index=False)); print(f"chosen: lambda {bt_cfg[0]:.4g}, projector {bt_cfg[1]}", flush=True)
+    for seed in SEED_LIST:
         snaps_of, stats_of = {}, {}
         for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
-            snaps, wall, loss, stats = pretrain(method, seed)
+            snaps, wall, loss, stats = pretrain(method, seed, *(bt_cfg if method == 'barlow' else (None, None)))
             snaps_of[key], stats_of[key] = snaps, stats; walls[key].append(wall)
             print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
         bt_feats[seed] = snaps_of['bt']
@@ -235,7 +271,7 @@ if args.part in ('ssl', 'all'):
     print(f"\nTest accuracy on MNIST 5k (mean +- sample std over {args.seeds} seeds; every setting chosen on valid):")
     print(pd.DataFrame([dict(model=k, **{f"{f:.0%} labels": fmt(v[f]) for f in FRACS}) for k, v in res.items()]).to_string(index=False))
     print("\nBarlow Twins probe minus each baseline (test accuracy, paired by seed):")
-    for f in FRACS[:2]:
+    for f in (FRACS[:2] if len(SEED_LIST) >= 2 else ()):
         for b in ('sup', 'pixel_lr', 'simclr_probe'):
             d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
             print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
@@ -253,7 +289,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=args.proj, lambd=LAMBD, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
+               proj=bt_cfg[1], lambd=bt_cfg[0], bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
 
 if args.part in ('fewshot', 'all'):
     from dlwalk.fewshot import class_split
@@ -263,28 +299,10 @@ if args.part in ('fewshot', 'all'):
     assert (np.sort(s.test[y[s.test] >= 5]) == te).all()
     xt = torch.as_tensor(X, dtype=torch.float32)[:, None] / 255.
     xn = (xt - xt[s.train].mean()) / xt[s.train].std()
-    fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins')}
+    fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins', 'supervised_cosine')}
     ci = {k: {1: [], 5: []} for k in fs}
     fchosen = []
     for seed in range(args.seeds):
-        trained = {}  # k_shot -> {epoch: encoder weights}: one run of args.proto_epochs per training shot, snapshots kept
-        def fit_once(k_shot, snap):
-            if k_shot not in trained:
-                seed_everything(seed)
-                enc = small_encoder(1, width=args.width)
-                sn = Snapshots(PROTO_SNAPS, whole=True)
-                l = proto_learner(enc, xn[tr], y[tr], xn[va], y[va], n_way=5, k_shot=k_shot, n_query=15,
-                                  episodes=PROTO_EPISODES, valid_episodes=2, device='cpu', cbs=[sn])
-                l.remove_cb(ProgressCallback)
-                with l.no_logging(): l.fit_one_cycle(args.proto_epochs, 3e-3)
-                trained[k_shot] = sn.states
-            enc = small_encoder(1, width=args.width); enc.load_state_dict(trained[k_shot][snap])
-            return enc
-        proto_for = {}
-        for k in (1, 5):
-            ch = choose_on_valid(PROTO_GRID, fit_once, lambda enc: evaluate_episodes(enc, xn[va], y[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
-            proto_for[k] = ch.result.eval()
-            fchosen.append(dict(seed=seed, model=f'proto ({k}-shot test)', setting=str(ch.best), valid=float(ch.table.valid[ch.index])))
         def fit_sup(epochs, lr):
             seed_everything(seed)
             dls = array_dls(X, y, tr, va, size=28, bs=64, device='cpu')
@@ -295,8 +313,31 @@ if args.part in ('fewshot', 'all'):
         chs = choose_on_valid(SUP_GRID_BASE, fit_sup, lambda l: float(l.validate()[1]))
         fchosen.append(dict(seed=seed, model='supervised', setting=str(chs.best), valid=float(chs.table.valid[chs.index])))
         sup_l = chs.result
-        sup_x = array_test_dl(sup_l.dls, X[te]).dataset.x  # the test images prepared as that model was trained (labels not needed)
-        sup_body = torch.nn.Sequential(sup_l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        prep = lambda idx: array_test_dl(sup_l.dls, X[idx]).dataset.x  # images prepared as the supervised model was trained (labels not needed)
+        sup_x = prep(te)
+        sup_body = torch.nn.Sequential(sup_l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
+        # the prototypical network's inputs: as the supervised CNN's when it starts from it, else standardised pixels
+        px_tr, px_va, px_te = (prep(tr), prep(va), sup_x) if args.proto_init == 'supervised' else (xn[tr], xn[va], xn[te])
+        trained = {}  # k_shot -> {epoch: encoder weights}: one run of args.proto_epochs per training shot, snapshots kept
+        def fit_once(k_shot, snap):
+            if k_shot not in trained:
+                seed_everything(seed)
+                enc = small_encoder(1, width=args.width)
+                sn = Snapshots(PROTO_SNAPS, whole=args.proto_init != 'supervised')
+                l = proto_learner(enc, px_tr, y[tr], px_va, y[va], n_way=5, k_shot=k_shot, n_query=15,
+                                  episodes=PROTO_EPISODES, valid_episodes=2, device='cpu', cbs=[sn], metric=PROTO_METRIC,
+                                  init=sup_body if args.proto_init == 'supervised' else None)
+                l.remove_cb(ProgressCallback)
+                with l.no_logging(): l.fit_one_cycle(args.proto_epochs, PROTO_LR)
+                trained[k_shot] = sn.states
+                if PROTO_METRIC == 'cosine': print(f"seed {seed}: meta-trained {k_shot}-shot, temperature {l.model.scale.item():.2f}", flush=True)
+            enc = small_encoder(1, width=args.width); enc.load_state_dict(trained[k_shot][snap])
+            return enc
+        proto_for = {}
+        for k in (1, 5):
+            ch = choose_on_valid(PROTO_GRID, fit_once, lambda enc: evaluate_episodes(enc, px_va, y[va], 5, k, 15, VALID_EPISODES, seed=1000, metric=PROTO_METRIC)['acc'])
+            proto_for[k] = ch.result.eval()
+            fchosen.append(dict(seed=seed, model=f'proto ({k}-shot test)', setting=str(ch.best), valid=float(ch.table.valid[ch.index])))
         if seed not in bt_feats: bt_feats[seed] = pretrain('barlow', seed)[0]
         bt_for = {}  # the Barlow Twins snapshot for each shot, chosen on the same valid episodes (digits 0-4) as proto
         for k in (1, 5):
@@ -305,10 +346,11 @@ if args.part in ('fewshot', 'all'):
             bt_for[k] = torch.as_tensor(bt_feats[seed][chb.best['e']]['test'][y[s.test] >= 5])
             fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {chb.best['e']}", valid=float(chb.table.valid[chb.index])))
         for k in (1, 5):
-            ev = dict(proto=evaluate_episodes(proto_for[k], xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+            ev = dict(proto=evaluate_episodes(proto_for[k], px_te, y[te], 5, k, 15, TEST_EPISODES, seed=seed, metric=PROTO_METRIC),
                       pixels=evaluate_episodes(lambda b: b.flatten(1), xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
                       supervised=evaluate_episodes(sup_body, sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed),
-                      barlow_twins=evaluate_episodes(lambda b: b, bt_for[k], y[te], 5, k, 15, TEST_EPISODES, seed=seed))
+                      barlow_twins=evaluate_episodes(lambda b: b, bt_for[k], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+                      supervised_cosine=evaluate_episodes(sup_body, sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed, metric='cosine'))
             for n, r in ev.items(): fs[n][k].append(r['acc']); ci[n][k].append(r['ci95'])
             print(f"seed {seed}, 5-way {k}-shot ({TEST_EPISODES} test episodes): " +
                   ', '.join(f"{n} {r['acc']:.3f} +- {r['ci95']:.3f}" for n, r in ev.items()) + f"; load {load():.1f}", flush=True)
@@ -321,10 +363,14 @@ if args.part in ('fewshot', 'all'):
         best = max(('pixels', 'supervised', 'barlow_twins'), key=lambda n: np.mean(fs[n][k]))
         d = paired_diff(fs['proto'][k], fs[best][k])
         print(f"  {k}-shot: proto - best baseline ({best}): {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
+        dc = paired_diff(fs['proto'][k], fs['supervised_cosine'][k])
+        print(f"  {k}-shot: proto - supervised features with the cosine rule (= meta-training's own gain): {dc['mean']:+.4f} (se {dc['se']:.4f}; better at {dc['wins']}/{dc['n']} seeds)")
+        out[f'proto_minus_best_{k}shot'] = d['mean']; out[f'proto_minus_best_se_{k}shot'] = d['se']; out[f'proto_wins_{k}shot'] = d['wins']
         out[f'proto_acc_{k}shot'] = float(np.mean(fs['proto'][k])); out[f'best_baseline_acc_{k}shot'] = float(np.mean(fs[best][k]))
         out[f'best_baseline_{k}shot'] = best
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
-        for n in ('pixels', 'supervised', 'barlow_twins'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
+        for n in ('pixels', 'supervised', 'barlow_twins', 'supervised_cosine'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
+    out.update(proto_init=args.proto_init, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs)
 
 import platform
 def cpu_name():

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03c_fewshot.ipynb #47f9a6ac
 from __future__ import annotations
-import math
+import math, os
 import numpy as np
 import torch
 import torch.nn as nn
@@ -15,8 +15,8 @@ from fastai.learner import Learner
 from .core import InputError
 
 # %% auto #0
-__all__ = ['class_split', 'sample_episode', 'check_episode', 'proto_logits', 'EpisodeDL', 'ProtoLoss', 'proto_learner',
-           'evaluate_episodes']
+__all__ = ['PROTO_METRICS', 'class_split', 'sample_episode', 'check_episode', 'proto_logits', 'EpisodeDL', 'ProtoLoss',
+           'ProtoNet', 'init_encoder', 'proto_learner', 'evaluate_episodes']
 
 # %% ../nbs/03c_fewshot.ipynb #7a2acb8f
 def class_split(y, # labels of the whole dataset
@@ -57,13 +57,19 @@ def check_episode(y, n_way:int, k_shot:int, n_query:int):
                          f"{(counts >= need).sum()} classes have that many (the smallest has {counts.min()}): lower k_shot or n_query")
 
 # %% ../nbs/03c_fewshot.ipynb #5a5c29dd
+PROTO_METRICS = ('euclidean', 'cosine')
+
 def proto_logits(support:torch.Tensor, # support embeddings (N*K, D), grouped by class
                  query:torch.Tensor, # query embeddings (M, D)
                  n_way:int, # classes (N)
+                 metric:str='euclidean', # 'euclidean': minus the squared distance; 'cosine': the cosine similarity times `scale`
+                 scale=1., # 'cosine': the temperature multiplying the similarities (a number or a learnable tensor)
                 ) -> torch.Tensor:
-    "Logits of the queries over the N classes: minus the squared Euclidean distance to each class's prototype (mean support embedding)."
+    "Logits of the queries over the N classes from each class's prototype (mean support embedding): minus the squared Euclidean distance, or the scaled cosine similarity."
     if support.shape[0] % n_way: raise InputError(f"{support.shape[0]} support embeddings do not split into {n_way} classes of equal size")
+    if metric not in PROTO_METRICS: raise InputError(f"unknown metric {metric!r}; choose from {', '.join(PROTO_METRICS)}")
     protos = support.view(n_way, -1, support.shape[-1]).mean(1)
+    if metric == 'cosine': return scale * F.normalize(query, dim=-1) @ F.normalize(protos, dim=-1).T
     return -torch.cdist(query, protos).pow(2)
 
 # %% ../nbs/03c_fewshot.ipynb #7375d2bd
@@ -95,9 +101,36 @@ class EpisodeDL(DataLoader):
 
 class ProtoLoss:
     "The prototypical-network loss of an episode: cross-entropy of the queries over `proto_logits` (the support comes first in the batch)."
-    def __init__(self, n_way:int, k_shot:int): self.n_way, self.k_shot = n_way, k_shot
-    def logits(self, emb): n = self.n_way * self.k_shot; return proto_logits(emb[:n], emb[n:], self.n_way)
+    def __init__(self, n_way:int, k_shot:int, metric:str='euclidean', scale=1.):
+        self.n_way, self.k_shot, self.metric, self.scale = n_way, k_shot, metric, scale
+    def logits(self, emb): n = self.n_way * self.k_shot; return proto_logits(emb[:n], emb[n:], self.n_way, self.metric, self.scale)
     def __call__(self, emb, yq): return F.cross_entropy(self.logits(emb), yq)
+
+class ProtoNet(nn.Module):
+    "An encoder and the learnable temperature of cosine prototypes: `forward` gives the encoder's embeddings; `scale` is trained with it."
+    def __init__(self,
+                 encoder:nn.Module, # images to embeddings
+                 scale:float=10., # the temperature's starting value (Meta-Baseline's 10)
+                ):
+        super().__init__()
+        self.encoder, self.scale = encoder, nn.Parameter(torch.tensor(float(scale)))
+    def forward(self, x): return self.encoder(x)
+
+def init_encoder(encoder:nn.Module, # the encoder to start from other weights (changed in place)
+                 init, # an `nn.Module` or state dict with the encoder's parameter names, or a saved encoder folder (`dlwalk.ssl.save_encoder`: its conv body goes into `encoder[0]`)
+                ) -> nn.Module:
+    "Copy the weights of `init` into `encoder` (e.g. a classifier's body trained on the base classes, as Meta-Baseline starts)."
+    if isinstance(init, (str, os.PathLike)):
+        from dlwalk.vision import read_backbone
+        target, sd, what = encoder[0], read_backbone(init)[1], f"the encoder folder {str(init)!r}"
+    else:
+        if not isinstance(init, (nn.Module, dict)): raise InputError(f"init must be an nn.Module, a state dict or an encoder folder, got {type(init).__name__}")
+        target, sd, what = encoder, (init.state_dict() if isinstance(init, nn.Module) else init), 'init'
+    try: target.load_state_dict({k: v.detach().clone() for k, v in sd.items()})
+    except RuntimeError as e:
+        raise InputError(f"the weights of {what} do not fit this encoder: {str(e).splitlines()[-1].strip()[:200]}; "
+                         "build the encoder with the same architecture (e.g. small_encoder with the same width)") from None
+    return encoder
 
 def proto_learner(encoder:nn.Module, # images to embeddings
                   x_train:torch.Tensor, y_train, # base-class images and labels for training episodes
@@ -108,15 +141,21 @@ def proto_learner(encoder:nn.Module, # images to embeddings
                   episodes:int=100, # training episodes per epoch
                   valid_episodes:int=50, # validation episodes (the same ones every epoch)
                   device=None, # where batches go
+                  metric:str='euclidean', # 'euclidean' (Snell et al.) or 'cosine' with a learnable temperature (Meta-Baseline)
+                  scale:float=10., # 'cosine': the temperature's starting value
+                  init=None, # start the encoder from these weights (`init_encoder`), e.g. a classifier trained on the base classes
                   **kwargs, # passed to fastai's `Learner`
                  ) -> Learner:
-    "A fastai `Learner` that trains `encoder` as a prototypical network on N-way K-shot episodes."
+    "A fastai `Learner` that trains `encoder` as a prototypical network on N-way K-shot episodes (with 'cosine': `model` is a `ProtoNet`)."
+    if metric not in PROTO_METRICS: raise InputError(f"unknown metric {metric!r}; choose from {', '.join(PROTO_METRICS)}")
+    if init is not None: init_encoder(encoder, init)
     trn = EpisodeDL(x_train, y_train, n_way, k_shot, n_query, episodes, device=device)
     val = EpisodeDL(x_valid, y_valid, n_way, k_shot, n_query, valid_episodes, seed=0, device=device)
-    loss = ProtoLoss(n_way, k_shot)
+    model = ProtoNet(encoder, scale) if metric == 'cosine' else encoder
+    loss = ProtoLoss(n_way, k_shot, metric, model.scale if metric == 'cosine' else 1.)
     def acc(emb, yq): return (loss.logits(emb).argmax(1) == yq).float().mean()
     acc.__name__ = 'proto_accuracy'
-    return Learner(DataLoaders(trn, val, device=device), encoder, loss_func=loss, metrics=[acc], **kwargs)
+    return Learner(DataLoaders(trn, val, device=device), model, loss_func=loss, metrics=[acc], **kwargs)
 
 # %% ../nbs/03c_fewshot.ipynb #ad1888d4
 @torch.no_grad()
@@ -128,6 +167,7 @@ def evaluate_episodes(embed, # images (n, ...) -> embeddings (n, D): an encoder 
                       n_query:int=15, # query images per class
                       n_episodes:int=1000, # test episodes
                       seed:int=0, # the episodes' seed: the same seed gives every method the same episodes
+                      metric:str='euclidean', # the prototype rule's similarity: 'euclidean' or 'cosine' (`proto_logits`)
                      ) -> dict:
     "Mean query accuracy of nearest-prototype classification over `n_episodes` N-way K-shot episodes, with its 95% confidence interval."
     y = np.asarray(y)
@@ -138,6 +178,6 @@ def evaluate_episodes(embed, # images (n, ...) -> embeddings (n, D): an encoder 
     yq = torch.arange(n_way).repeat_interleave(n_query)
     for _ in range(n_episodes):
         s, q, _c = sample_episode(y, n_way, k_shot, n_query, rng)
-        accs.append((proto_logits(emb[s], emb[q], n_way).argmax(1) == yq).float().mean().item())
+        accs.append((proto_logits(emb[s], emb[q], n_way, metric).argmax(1) == yq).float().mean().item())
     a = np.array(accs)
     return dict(acc=float(a.mean()), ci95=float(1.96 * a.std(ddof=1) / math.sqrt(len(a))), n_episodes=len(a))

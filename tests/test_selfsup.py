@@ -157,3 +157,19 @@ def test_load_model_on_an_encoder(encoder_dir):
     raises_input_error(lambda: load_model(encoder_dir), 'dlwalk train vision --backbone DIR')
     raises_input_error(lambda: load_model(encoder_dir), 'dlwalk.vision.read_backbone(DIR)')
     assert read_backbone(encoder_dir)[0]['arch_kwargs']['width'] == 8  # ... which reads it
+
+def test_proto_init_from_encoder_folder(encoder_dir):
+    "`proto_learner(init=folder)` starts the prototypical network's conv body from a saved encoder; a width that does not fit is an InputError."
+    from dlwalk.ssl import small_encoder
+    from dlwalk.vision import read_backbone
+    from dlwalk.fewshot import proto_learner, init_encoder, ProtoNet
+    _, body = read_backbone(encoder_dir)
+    y = np.repeat(np.arange(5), 8)
+    x = torch.randn(len(y), 1, 28, 28)
+    learn = proto_learner(small_encoder(1, width=8), x, y, x, y, n_way=5, k_shot=2, n_query=2, episodes=2, device='cpu',
+                          metric='cosine', init=encoder_dir)
+    assert isinstance(learn.model, ProtoNet) and float(learn.model.scale) == 10.
+    sd = learn.model.encoder[0].state_dict()
+    assert sorted(sd) == sorted(body)
+    for k, v in body.items(): torch.testing.assert_close(sd[k], v)
+    raises_input_error(lambda: init_encoder(small_encoder(1, width=16), encoder_dir), 'do not fit this encoder')
