@@ -182,9 +182,10 @@ def matmul_timings(sizes=(64, 256, 1024), # square matrix sizes
 # %% ../nbs/00_core.ipynb #e84a5f04
 def amp_dtype(device:str|torch.device|None=None, # None for `default_device()`
               cpu_bf16:bool=False, # use bf16 autocast on the CPU too (worth it on CPUs with AMX/AVX512-BF16)
+              check:bool=True, # check that `device` exists here (`default_device`); False decides for the device's type alone
              ) -> torch.dtype:
     "The mixed-precision dtype for `device`: `torch.bfloat16`, `torch.float16` or `torch.float32` (none)."
-    dev = default_device(device)
+    dev = default_device(device) if check or device is None else torch.device(device)
     if dev.type == 'cuda': return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if dev.type == 'mps': return torch.float16
     return torch.bfloat16 if cpu_bf16 else torch.float32

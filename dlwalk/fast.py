@@ -368,7 +368,7 @@ def speed_settings(device=None, # the device the fit runs on; None: `dlwalk.core
     if off: warnings.warn(f"{' and '.join(off)} asked for on {dev.type}: fastai's MixedPrecision and channels_last speed up CUDA GPUs only; training in float32 with the default memory format")
     use_amp = cuda if amp is None else bool(amp) and cuda
     use_cl = (cuda and images) if channels_last is None else bool(channels_last) and cuda
-    mode = ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if use_amp else False
+    mode = {torch.bfloat16: 'bf16', torch.float16: 'fp16'}[amp_dtype(dev, check=False)] if use_amp else False  # `amp_dtype`'s choice for a CUDA device
     return dict(device=str(dev), amp=mode, channels_last=use_cl)
 
 def speed_cbs(device=None, # the device the fit runs on; None: `dlwalk.core.default_device()`
