@@ -202,7 +202,8 @@ def find_untraceable(module:nn.Module, # the model torch.export failed on
             e = fails(ch, *seen[ch])
             if e: name, cur, err = f'{name}.{n}' if name else n, ch, e; break
         else: return name or type(module).__name__, cur, err
-def trace(spec:ExportSpec) -> 'torch.export.ExportedProgram':
+def trace(spec:ExportSpec, # what to export: the module, example inputs and dynamic dimensions (`export_spec`)
+         ) -> 'torch.export.ExportedProgram':
     "`torch.export.export` of the spec's module with its dynamic dimensions; `UntraceableLayerError` names the layer it cannot trace."
     try:
         with _quiet(): return torch.export.export(spec.module, spec.inputs, dynamic_shapes=_dims(spec), strict=True)
@@ -336,7 +337,9 @@ def onnx_max_abs_diff(module:nn.Module, # the float model
     return worst
 
 # %% ../nbs/15_deploy.ipynb #6550e021
-def export_name(format:str, quantize:str|None=None) -> str:
+def export_name(format:str, # 'onnx' or 'pt2'
+                quantize:str|None=None, # 'int8' for the quantized ONNX file; None: the float one
+               ) -> str:
     "The exported file's name in the model folder: `model.onnx`, `model.int8.onnx` or `model.pt2`."
     return f"model{'.' + quantize if quantize else ''}.{format}"
 def export_model(model_dir:str|Path, # a dlwalk model folder (or a `dlwalk train` output folder)

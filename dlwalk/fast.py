@@ -332,7 +332,8 @@ def compile_model(model:torch.nn.Module, # compiled in place: its `state_dict` k
 # %% ../nbs/02b_fast.ipynb #577a8626
 def make_fast(learn:Learner, # a fastai learner; changed in place
               compile:bool=False, # also `compile_model` its model (opt-in: on a CPU it rarely pays for itself, see bench/README.md)
-              **compile_kwargs) -> Learner: # passed to `torch.compile`
+              **compile_kwargs, # passed to `torch.compile`
+             ) -> Learner:
     "This chapter's per-batch savings on `learn`: a loss returning plain tensors, events dispatched only to callbacks that handle them (one call per event), the recorder's per-batch work in fewer steps, the batch passed to the model without rebuilding it, the schedule in Python floats, and optionally `torch.compile`."
     patch_schedules()
     patch_events()

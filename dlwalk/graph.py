@@ -465,8 +465,10 @@ def fingerprint_forest(X, # fingerprints from `morgan_counts` (n, n_bits), or th
                                                                          random_state=seed, n_jobs=n_jobs)
     return rf.fit(X, np.asarray(y))
 
-def choose_forest(X_train, y_train, # training fingerprints (`morgan_counts`) and targets
-                  X_valid, y_valid, # validation fingerprints and targets: the split the setting is chosen on
+def choose_forest(X_train, # training fingerprints (`morgan_counts`)
+                  y_train, # training targets
+                  X_valid, # validation fingerprints: the split the setting is chosen on
+                  y_valid, # validation targets
                   regression:bool=True, # MAE (lower is better) for regression, accuracy for classification
                   grid=FOREST_GRID, # the settings to try, each a dict of `fingerprint_forest` arguments
                   n_estimators:int=100, # trees, unless a setting says otherwise

@@ -35,7 +35,8 @@ def file_sha256(path:str|Path, # any file
     return h.hexdigest()
 
 # %% ../nbs/15a_onnxrun.ipynb #5d7ffae6
-def softmax(z:np.ndarray) -> np.ndarray:
+def softmax(z:np.ndarray, # logits, one row per item
+           ) -> np.ndarray:
     "Row-wise softmax in float64."
     z = np.asarray(z, dtype=np.float64); z = z - z.max(1, keepdims=True); e = np.exp(z)
     return e / e.sum(1, keepdims=True)
@@ -85,7 +86,9 @@ def tabular_arrays(recipe:dict, # a tabular model's recipe (`dlwalk.tabular.tabu
     return codes, cont.astype(np.float32)
 
 # %% ../nbs/15a_onnxrun.ipynb #924bb5db
-def bilinear_resize(a:np.ndarray, size:int) -> np.ndarray:
+def bilinear_resize(a:np.ndarray, # an image `(h, w, c)`
+                    size:int, # the side of the square result
+                   ) -> np.ndarray:
     "Resize `(h, w, c)` to `size` x `size` like `torch.nn.functional.interpolate(mode='bilinear', align_corners=False)`."
     def idx(n_in, n_out):
         src = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0)

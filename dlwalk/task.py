@@ -285,9 +285,14 @@ def make_report(task:str, # the task's name
                 valid_value, # the validation-split figure
                 baseline:str|None, # the baseline's name
                 baseline_value, # the baseline's test figure (None if not fitted or not scored)
-                seed:int, epochs:int, lr, bs:int, # the settings the model was trained with
+                seed:int, # the run's seed
+                epochs:int, # the epochs trained
+                lr, # the learning rate
+                bs:int, # the batch size
                 time_s:float, # training time in seconds
-                n_train:int, n_valid:int, n_test:int, # split sizes
+                n_train:int, # training rows
+                n_valid:int, # validation rows
+                n_test:int, # test rows
                 chosen_on:str='valid', # the split the run's choices were made on
                 **extras, # task-specific facts (other metrics, the baseline's settings, ...)
                ) -> dict:

@@ -436,9 +436,12 @@ def read_backbone(path:str|Path, # a dlwalk model folder with a `backbone` entry
 # %% ../nbs/03_vision.ipynb #c0fb1426
 SVC_GRID = (1., 10., 100.)  # the SVC's C, simplest first
 
-def svc_baseline(X_train, y_train, # training features (n, d) and labels
-                 X_valid, y_valid, # validation features and labels: `C` is chosen on these
-                 X_test=None, y_test=None, # test features and labels, scored once for the chosen `C`; None: not scored
+def svc_baseline(X_train, # training features (n, d)
+                 y_train, # training labels
+                 X_valid, # validation features: `C` is chosen on these
+                 y_valid, # validation labels
+                 X_test=None, # test features, scored once for the chosen `C`; None: not scored
+                 y_test=None, # test labels
                  grid=SVC_GRID, # values of `C` to choose from
                 ) -> dict:
     "An RBF-kernel SVC with `C` chosen on the validation split: `setting`, `valid` and `test` accuracy (None without test data), and the `table` of candidates."
