@@ -48,6 +48,17 @@ Part `fewshot` (issue 15, part 2): prototypical networks, digits 0-4 (base) -> d
   --proj / --lambd's configuration. Reported beside them, not counted as a baseline: `supervised_cosine`, the cosine
   nearest-centroid rule on the supervised CNN's features (= the Meta-Baseline prototypical network before meta-training),
   so that proto minus it is the meta-training's own gain.
+With --fs-classes mixed (session 7): a set of VALIDATION CLASSES, neither base nor novel, so that every few-shot choice is
+made on episodes of classes the models were not trained on (as the novel ones will be), and more base classes than ways
+(5-way training episodes from 10 base classes are 252 different tasks, not one). Base: the train split's digits 0-4 AND
+Animal MNIST's bear, bird, cat, cow, dog (train split; 10 classes, 4,517 images); validation classes: Animal MNIST's
+elephant, giraffe, horse, sheep, zebra (valid split, 1,004 images); novel: the test split's digits 5-9, exactly as
+before (`class_split` checks the three class sets are disjoint). The supervised baseline is one 10-class CNN trained
+SUP_BASE_EPOCHS epochs at SUP_BASE_LR on the base images, kept at SUP_BASE_SNAPS; its snapshot is chosen per shot count
+on VALID_EPISODES 5-way episodes of the validation classes (nearest centroid, its own rule); the prototypical network
+starts from the snapshot with the best mean of the 1- and 5-shot validation accuracies and its training shots and epochs
+are chosen on the same validation-class episodes; the Barlow Twins snapshot too (its encoder applied to the validation
+classes' images). Only --proto-init supervised.
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
 per class, the same episodes for every method (episode seed = run seed); mean accuracy with its 95% confidence interval
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
@@ -55,7 +66,7 @@ by seed.
 
 Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
-                               [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--features FILE.npz] [--threads 1] [--smoke]
+                               [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
@@ -87,6 +98,12 @@ p.add_argument('--proto-epochs', type=int, default=20, help='prototypical networ
 p.add_argument('--proto-init', choices=('supervised', 'none'), default='supervised',
                help="prototypical network: 'supervised' starts the encoder from the supervised base-class CNN (the baseline's) and "
                     "meta-trains it with cosine prototypes and a learnable temperature (Meta-Baseline); 'none': from scratch, Euclidean")
+p.add_argument('--fs-classes', choices=('digits', 'mixed'), default='digits',
+               help="part fewshot: 'digits': base digits 0-4, choices on valid episodes of digits 0-4; 'mixed': base digits 0-4 + Animal MNIST "
+                    "bear..dog, choices on episodes of VALIDATION classes (Animal MNIST elephant..zebra, valid split), novel digits 5-9 (MNIST 5k only)")
+p.add_argument('--proto-lr', type=float, default=None,
+               help="prototypical network's one-cycle rate; default 1e-3 with --proto-init supervised, 3e-3 with none (session 7, --fs-classes mixed: "
+                    "1e-4, chosen on seed 0's validation-class episodes among 1e-3, 3e-4, 1e-4)")
 p.add_argument('--only-seeds', default=None, help="part ssl: run only these seeds (e.g. '1,2'; with --bt-grid of one candidate), "
                "to split the seeds over processes; the per-seed lines are then combined by hand")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
@@ -112,12 +129,13 @@ SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
+SUP_BASE_EPOCHS, SUP_BASE_LR, SUP_BASE_SNAPS = 20, 3e-3, (5, 10, 15, 20)  # --fs-classes mixed: the supervised base CNN, snapshot chosen on validation classes
 PROTO_SNAPS = sorted({max(1, round(args.proto_epochs * (i + 1) / 4)) for i in range(4)})  # proto snapshots (epochs), chosen on valid episodes
 PROTO_GRID = [dict(k_shot=k, snap=e) for k in (1, 5) for e in PROTO_SNAPS]
-PROTO_LR = 1e-3 if args.proto_init == 'supervised' else 3e-3  # meta-training from a trained encoder: a smaller rate (fixed before the run)
+PROTO_LR = args.proto_lr if args.proto_lr is not None else (1e-3 if args.proto_init == 'supervised' else 3e-3)  # meta-training from a trained encoder: a smaller rate (fixed before the run)
 PROTO_METRIC = 'cosine' if args.proto_init == 'supervised' else 'euclidean'  # training shots and epochs chosen on valid
 PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = 100, 200, 1000
-if args.smoke: SUP_GRID_FULL = SUP_GRID_BASE = SUP_GRID_FULL[:1]
+if args.smoke: SUP_GRID_FULL = SUP_GRID_BASE = SUP_GRID_FULL[:1]; SUP_BASE_EPOCHS, SUP_BASE_SNAPS = 2, (1, 2)
 if args.smoke: SUP_GRID, PROTO_GRID, PROTO_EPISODES, VALID_EPISODES, TEST_EPISODES = SUP_GRID[:1], [dict(k_shot=5, snap=e) for e in PROTO_SNAPS], 5, 20, 50
 load = lambda: os.getloadavg()[0]
 t_start, load_start = time.time(), load()
@@ -293,68 +311,118 @@ if args.part in ('ssl', 'all'):
 
 if args.part in ('fewshot', 'all'):
     from dlwalk.fewshot import class_split
+    import copy
+    MIXED = args.fs_classes == 'mixed'
     BASE, NOVEL = list(range(5)), list(range(5, 10))
     base_rows, novel_rows = class_split(y, BASE, NOVEL)
     tr, va, te = np.intersect1d(s.train, base_rows), np.intersect1d(s.valid, base_rows), np.intersect1d(s.test, novel_rows)
     assert (np.sort(s.test[y[s.test] >= 5]) == te).all()
+    XF, yF, bv = X, y, va  # the images and labels episodes are drawn from; bv: the supervised learner's own validation rows
+    if MIXED:  # base: digits 0-4 + animals bear..dog; validation CLASSES: animals elephant..zebra (valid split); novel: digits 5-9 (test split)
+        assert args.data == 'mnist_5k', '--fs-classes mixed adds Animal MNIST to MNIST 5k'
+        Xa, ya = get_dataset('animal_mnist'); sa = dataset_split('animal_mnist'); off = len(X)
+        XF = np.concatenate([X, Xa])
+        yF = np.concatenate([np.where(y < 5, y, y + 10), ya + 5])  # digits 0-4 -> 0-4, animals -> 5-14, digits 5-9 -> 15-19
+        base_f, novel_f = class_split(yF, range(10), range(15, 20))
+        _, valid_f = class_split(yF, range(10), range(10, 15))  # the validation classes: neither base ...
+        class_split(yF, range(10, 15), range(15, 20))  # ... nor novel
+        tr = np.intersect1d(np.concatenate([s.train, off + sa.train]), base_f)
+        bv = np.intersect1d(np.concatenate([s.valid, off + sa.valid]), base_f)
+        va = np.intersect1d(off + sa.valid, valid_f)
+        assert (te == np.intersect1d(s.test, novel_f)).all()
+        print(f"few-shot classes: {len(tr)} base training images (10 classes), {len(va)} validation-class images (5 classes), {len(te)} novel test images", flush=True)
     xt = torch.as_tensor(X, dtype=torch.float32)[:, None] / 255.
     xn = (xt - xt[s.train].mean()) / xt[s.train].std()
     fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins', 'supervised_cosine')}
     ci = {k: {1: [], 5: []} for k in fs}
     fchosen = []
+    vscore = lambda emb, xv, k, metric='euclidean': evaluate_episodes(emb, xv, yF[va], 5, k, 15, VALID_EPISODES, seed=1000, metric=metric)['acc']
     for seed in range(args.seeds):
-        def fit_sup(epochs, lr):
+        body_of = lambda m: torch.nn.Sequential(m[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
+        if MIXED:  # one run of SUP_BASE_EPOCHS, snapshots kept; the snapshot chosen per shot on the validation classes' episodes
             seed_everything(seed)
-            dls = array_dls(X, y, tr, va, size=28, bs=64, device='cpu')
-            dls.valid.bs = 1024
-            l = image_learner(dls, 'cnn', width=args.width, progress=False)
-            with l.no_logging(): l.fit_one_cycle(epochs, lr)
-            return l
-        chs = choose_on_valid(SUP_GRID_BASE, fit_sup, lambda l: float(l.validate()[1]))
-        fchosen.append(dict(seed=seed, model='supervised', setting=str(chs.best), valid=float(chs.table.valid[chs.index])))
-        sup_l = chs.result
-        prep = lambda idx: array_test_dl(sup_l.dls, X[idx]).dataset.x  # images prepared as the supervised model was trained (labels not needed)
+            dls = array_dls(XF, yF, tr, bv, size=28, bs=64, device='cpu'); dls.valid.bs = 1024
+            sup_l = image_learner(dls, 'cnn', width=args.width, progress=False)
+            snl = Snapshots(SUP_BASE_SNAPS, whole=True)
+            with sup_l.no_logging(): sup_l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[snl])
+            prep = lambda idx: array_test_dl(sup_l.dls, XF[idx]).dataset.x
+            px_va = prep(va)
+            def sup_at(e):
+                m = copy.deepcopy(sup_l.model); m.load_state_dict(snl.states[e]); return body_of(m)
+            sup_bodies = {e: sup_at(e) for e in SUP_BASE_SNAPS}
+            sup_valid = {(e, k): vscore(b, px_va, k) for e, b in sup_bodies.items() for k in (1, 5)}
+            sup_for = {}
+            for k in (1, 5):
+                e = max(SUP_BASE_SNAPS, key=lambda e: sup_valid[(e, k)])  # first of the best (choose_on_valid's rule)
+                sup_for[k] = sup_bodies[e]
+                fchosen.append(dict(seed=seed, model=f'supervised ({k}-shot test)', setting=f"epoch {e} of {SUP_BASE_EPOCHS}, lr {SUP_BASE_LR}", valid=sup_valid[(e, k)]))
+            e_init = max(SUP_BASE_SNAPS, key=lambda e: sup_valid[(e, 1)] + sup_valid[(e, 5)])
+            sup_body = sup_bodies[e_init]  # the prototypical network's start: best mean of the 1- and 5-shot validation-class accuracies
+            fchosen.append(dict(seed=seed, model='supervised (proto init)', setting=f"epoch {e_init}", valid=(sup_valid[(e_init, 1)] + sup_valid[(e_init, 5)]) / 2))
+            print(f"seed {seed}: supervised base CNN, validation-class accuracy (1-shot, 5-shot) per epoch: "
+                  + ', '.join(f"{e}: {sup_valid[(e, 1)]:.3f} {sup_valid[(e, 5)]:.3f}" for e in SUP_BASE_SNAPS) + f"; load {load():.1f}", flush=True)
+        else:
+            def fit_sup(epochs, lr):
+                seed_everything(seed)
+                dls = array_dls(X, y, tr, va, size=28, bs=64, device='cpu')
+                dls.valid.bs = 1024
+                l = image_learner(dls, 'cnn', width=args.width, progress=False)
+                with l.no_logging(): l.fit_one_cycle(epochs, lr)
+                return l
+            chs = choose_on_valid(SUP_GRID_BASE, fit_sup, lambda l: float(l.validate()[1]))
+            fchosen.append(dict(seed=seed, model='supervised', setting=str(chs.best), valid=float(chs.table.valid[chs.index])))
+            sup_l = chs.result
+            prep = lambda idx: array_test_dl(sup_l.dls, X[idx]).dataset.x  # images prepared as the supervised model was trained (labels not needed)
+            sup_body = body_of(sup_l.model)
+            sup_for = {1: sup_body, 5: sup_body}
         sup_x = prep(te)
-        sup_body = torch.nn.Sequential(sup_l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
         # the prototypical network's inputs: as the supervised CNN's when it starts from it, else standardised pixels
         px_tr, px_va, px_te = (prep(tr), prep(va), sup_x) if args.proto_init == 'supervised' else (xn[tr], xn[va], xn[te])
+        if MIXED and args.proto_init != 'supervised': raise SystemExit('--fs-classes mixed needs --proto-init supervised (the standardised pixels are of MNIST alone)')
         trained = {}  # k_shot -> {epoch: encoder weights}: one run of args.proto_epochs per training shot, snapshots kept
         def fit_once(k_shot, snap):
             if k_shot not in trained:
                 seed_everything(seed)
                 enc = small_encoder(1, width=args.width)
                 sn = Snapshots(PROTO_SNAPS, whole=args.proto_init != 'supervised')
-                l = proto_learner(enc, px_tr, y[tr], px_va, y[va], n_way=5, k_shot=k_shot, n_query=15,
+                l = proto_learner(enc, px_tr, yF[tr], px_va, yF[va], n_way=5, k_shot=k_shot, n_query=15,
                                   episodes=PROTO_EPISODES, valid_episodes=2, device='cpu', cbs=[sn], metric=PROTO_METRIC,
                                   init=sup_body if args.proto_init == 'supervised' else None)
                 l.remove_cb(ProgressCallback)
                 with l.no_logging(): l.fit_one_cycle(args.proto_epochs, PROTO_LR)
                 trained[k_shot] = sn.states
-                if PROTO_METRIC == 'cosine': print(f"seed {seed}: meta-trained {k_shot}-shot, temperature {l.model.scale.item():.2f}", flush=True)
+                if PROTO_METRIC == 'cosine': print(f"seed {seed}: meta-trained {k_shot}-shot, temperature {l.model.scale.item():.2f}; load {load():.1f}", flush=True)
             enc = small_encoder(1, width=args.width); enc.load_state_dict(trained[k_shot][snap])
             return enc
         proto_for = {}
         for k in (1, 5):
-            ch = choose_on_valid(PROTO_GRID, fit_once, lambda enc: evaluate_episodes(enc, px_va, y[va], 5, k, 15, VALID_EPISODES, seed=1000, metric=PROTO_METRIC)['acc'])
+            ch = choose_on_valid(PROTO_GRID, fit_once, lambda enc: vscore(enc, px_va, k, PROTO_METRIC))
             proto_for[k] = ch.result.eval()
             fchosen.append(dict(seed=seed, model=f'proto ({k}-shot test)', setting=str(ch.best), valid=float(ch.table.valid[ch.index])))
         if seed not in bt_feats: bt_feats[seed] = pretrain('barlow', seed)[0]
         bt_for = {}  # the Barlow Twins snapshot for each shot, chosen on the same valid episodes (digits 0-4) as proto
+        if MIXED:  # the validation classes' images through each Barlow Twins snapshot (prepared as in its pretraining)
+            st = pretrain('barlow', seed)[3]
+            xa = (torch.as_tensor(XF[va], dtype=torch.float32)[:, None] / 255. - st[0][0]) / st[1][0]
+            def bt_valid_feats(e):
+                enc = small_encoder(1, width=args.width); enc[0].load_state_dict(bt_feats[seed][e]['body'])
+                return torch.as_tensor(encode(enc, xa))
+        else: bt_valid_feats = lambda e: torch.as_tensor(bt_feats[seed][e]['valid'][yva < 5])
         for k in (1, 5):
-            chb = choose_on_valid([dict(e=e) for e in bt_feats[seed]], lambda e: torch.as_tensor(bt_feats[seed][e]['valid'][yva < 5]),
-                                  lambda fv: evaluate_episodes(lambda b: b, fv, yva[yva < 5], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
+            chb = choose_on_valid([dict(e=e) for e in bt_feats[seed]], bt_valid_feats,
+                                  lambda fv: evaluate_episodes(lambda b: b, fv, yF[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
             bt_for[k] = torch.as_tensor(bt_feats[seed][chb.best['e']]['test'][y[s.test] >= 5])
             fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {chb.best['e']}", valid=float(chb.table.valid[chb.index])))
         for k in (1, 5):
             ev = dict(proto=evaluate_episodes(proto_for[k], px_te, y[te], 5, k, 15, TEST_EPISODES, seed=seed, metric=PROTO_METRIC),
                       pixels=evaluate_episodes(lambda b: b.flatten(1), xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
-                      supervised=evaluate_episodes(sup_body, sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed),
+                      supervised=evaluate_episodes(sup_for[k], sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed),
                       barlow_twins=evaluate_episodes(lambda b: b, bt_for[k], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
-                      supervised_cosine=evaluate_episodes(sup_body, sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed, metric='cosine'))
+                      supervised_cosine=evaluate_episodes(sup_for[k], sup_x, y[te], 5, k, 15, TEST_EPISODES, seed=seed, metric='cosine'))
             for n, r in ev.items(): fs[n][k].append(r['acc']); ci[n][k].append(r['ci95'])
             print(f"seed {seed}, 5-way {k}-shot ({TEST_EPISODES} test episodes): " +
                   ', '.join(f"{n} {r['acc']:.3f} +- {r['ci95']:.3f}" for n, r in ev.items()) + f"; load {load():.1f}", flush=True)
-    print("\nFew-shot settings chosen on the valid split (5-way episodes of the valid split's digits 0-4):")
+    print("\nFew-shot settings chosen on the valid split (5-way episodes of " + ("the validation classes: Animal MNIST elephant..zebra, valid split):" if MIXED else "the valid split's digits 0-4):"))
     print(pd.DataFrame(fchosen).to_string(index=False))
     print(f"\n5-way accuracy on the test split's digits 5-9 (never trained on), {TEST_EPISODES} episodes per seed; "
           f"mean +- sample std over {args.seeds} seeds [mean 95% CI over episodes]:")
@@ -370,7 +438,7 @@ if args.part in ('fewshot', 'all'):
         out[f'best_baseline_{k}shot'] = best
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
         for n in ('pixels', 'supervised', 'barlow_twins', 'supervised_cosine'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
-    out.update(proto_init=args.proto_init, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs)
+    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs)
 
 import platform
 def cpu_name():
