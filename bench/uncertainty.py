@@ -17,8 +17,9 @@ What it measures, for each of N_GROUPS seed groups (default 5; seed group g trai
    Chosen separately for the 10-digit task and for the OOD task (digits 0-4 only; its own validation split of those
    digits: no unseen digit is used).
    Why the 8x8 digits and not the 28x28 MNIST 5k that ships in the project (`get_mnist_5k`, a harder task with 1000 test
-   rows): a member costs about 2.3x as much there (3000 training images; 2 epochs 13.3 s vs 5.8 s measured), and the
-   30 members did not fit the session's one-run window on the shared machine. Not tried.
+   rows): run 5 judged from a first timing (2 epochs at side 32 with set-up: 13.3 s vs 5.8 s) that 30 members would not
+   fit the session's one-run window. That estimate was wrong (at side 16, 20 epochs on MNIST 5k take 38 s): see
+   bench/README.md, run 5, for the valid-only MNIST probes; a run on MNIST 5k is left for a later run.
 1. Calibration by temperature scaling, on the 8x8 digits (the vision CNN, the recipe chosen in 0) and on the breast-cancer table
    (fastai's tabular model, the task's default budget): member 0 of the group is "the single model"; its temperature
    is fitted on the VALIDATION split (`calibrate`); test ECE (15 bins, torchmetrics' binning), NLL and accuracy are
