@@ -34,7 +34,9 @@ dlwalk.data.dataset_split: 3,000 train, 1,000 valid, 1,000 test), with dlwalk.ge
 --part gan: run_gan(seeds, smoke) from bench/generative_gan.py (the gan helper's script), --part style: run_style(smoke) from
   bench/generative_style.py; each is skipped with "skipped: not present" when its file is missing. Their keys join the JSON line
   (a key they share with the vae part gets a gan_/style_ prefix, never over a key the part reports itself; coverage_ok and memorisation_ok
-  then require every part to pass: the gan part's coverage_ok is its conditional DCGAN's, gan_coverage_ok the unconditional DCGAN's).
+  then require every part to pass: the gan part's coverage_ok requires both the unconditional DCGAN (gan_coverage_ok) and the
+  conditional one (cgan_coverage_ok); the gan part chooses the DCGAN's label smoothing (1 or 0.9) and each seed's epoch on valid).
+  The style part runs with --style-threads torch threads (default 1: on a loaded 2-core machine two OpenMP threads wait on each other).
 
 `python bench/generative.py [--part ae,vae,gan,style|all] [--seeds 0,1,2] [--smoke] [--style-threads 1]` prints the machine and its load, the tables
 (with the settings chosen on valid), and ends with ONE JSON line of the figures."""

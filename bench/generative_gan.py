@@ -13,8 +13,8 @@ samples' median distance to their nearest training digit is no smaller than the 
 A second model, the conditional DCGAN (dlwalk.gan.conditional_dcgan through gan_learner(..., y=...): the same fastai blocks, the
 class as a one-hot input of the generator and as extra input channels of the critic; samples ask for the classes uniformly),
 is trained and scored the same way, because the unconditional DCGAN draws too few ones for the coverage target. Both are reported
-(gan_* keys: the unconditional DCGAN, cgan_* keys: the conditional one); the issue's coverage_ok key is the conditional one's
-(gan_coverage_ok is the unconditional one's), memorisation_ok requires both.
+(gan_* keys: the unconditional DCGAN, cgan_* keys: the conditional one); the issue's coverage_ok and memorisation_ok keys
+require both (gan_coverage_ok / cgan_coverage_ok: each one's).
 
 Choices on VALID (the FD of N_SAMPLES samples against the 1000 valid digits, and their class max/min by the classifier).
 The DCGAN: every candidate (lr in DCGAN_LR_GRID x the critic's label smoothing in SMOOTH_GRID: 1 = none, 0.9 = one-sided) is
@@ -182,8 +182,8 @@ def run_gan(seeds=(0, 1, 2), smoke:bool=False, smoothing=None, cgan:bool=True):
     out.update({k: v for k, v in cfigs.items() if k.startswith('cgan_')}, cgan_lr=lr, cgan_epochs=cepochs)
     lines += ["", f"conditional DCGAN (dlwalk.gan.conditional_dcgan; classes asked for uniformly), same data, classifier and sample count"]
     lines += _table("", crows, cfigs, 'cgan', cpd, f"chosen on valid (seed {seeds[0]}): {cepochs} epochs at the DCGAN's lr {lr:g}", cvt)[1:]
-    out.update(coverage_ok=bool(out['cgan_coverage_ok']), memorisation_ok=bool(out['gan_memorisation_ok'] and out['cgan_memorisation_ok']),
-               coverage_model='conditional DCGAN (the unconditional one: gan_coverage_ok)', gan_seeds=list(seeds), gan_n_samples=n, smoke=smoke)
+    out.update(coverage_ok=bool(out['gan_coverage_ok'] and out['cgan_coverage_ok']), memorisation_ok=bool(out['gan_memorisation_ok'] and out['cgan_memorisation_ok']),
+               coverage_model='both: the unconditional DCGAN (gan_coverage_ok) and the conditional one (cgan_coverage_ok)', gan_seeds=list(seeds), gan_n_samples=n, smoke=smoke)
     return out, '\n'.join(lines)
 
 if __name__ == '__main__':

@@ -215,13 +215,12 @@ def sample(model:str, # a generative model folder: the --out folder of 'dlwalk t
     p = Path(out).expanduser()
     if p.suffix.lower() != '.png': raise CLIError(f"--out {out!r} must be a .png file name, e.g. grid.png")
     if p.exists() and not overwrite: raise CLIError(f"--out {out!r} exists; choose a new file name, or pass --overwrite to replace it")
-    if sampler not in (None, 'mixture', 'prior'): raise CLIError(f"--sampler must be 'mixture' or 'prior' (or left out for the model's own), got {sampler!r}")
     errs = _user_errors()
     from dlwalk.export import load_model
     from dlwalk.generative import sample_images, save_grid, vae_sampler, NO_MIXTURE_NOTE
     try:
         learn = load_model(model)
-        used = vae_sampler(learn, sampler)
+        used = vae_sampler(learn, sampler, name='--sampler')  # checks --sampler once (the library's InputError names the flag)
         save_grid(sample_images(learn, n, seed, sampler=used), p, nrow)
     except errs as e: raise CLIError(_one_line(e)) from None
     note = f"; note: {NO_MIXTURE_NOTE}" if sampler is None and used == 'prior' else ''

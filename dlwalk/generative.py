@@ -627,11 +627,12 @@ NO_MIXTURE_NOTE = ("this model has no fitted code mixture (a folder saved before
 
 def vae_sampler(learn:Learner, # a vae learner (from `vae_train` or `load_model`)
                 sampler:str|None=None, # None: the model's own; 'mixture' or 'prior'
+                name:str='sampler', # how the error messages name the argument (`dlwalk sample` passes '--sampler')
                ) -> str:
     "The sampler `sample_images` uses: `'mixture'` (the code mixture fitted at training time and kept in the model folder) or `'prior'` (the N(0, I) prior)."
-    if sampler not in (None, 'mixture', 'prior'): raise InputError(f"sampler must be 'mixture' or 'prior' (or None for the model's own), got {sampler!r}")
+    if sampler not in (None, 'mixture', 'prior'): raise InputError(f"{name} must be 'mixture' or 'prior' (or left out for the model's own), got {sampler!r}")
     mix = getattr(learn, 'code_mixture', None)
-    if sampler == 'mixture' and mix is None: raise InputError(f"sampler='mixture' but {NO_MIXTURE_NOTE.split(':')[0]}: use sampler='prior', or train it again")
+    if sampler == 'mixture' and mix is None: raise InputError(f"{name} is 'mixture' but {NO_MIXTURE_NOTE.split(':')[0]}: use {name} 'prior', or train it again")
     return sampler or ('mixture' if mix is not None else 'prior')
 
 def sample_images(learn:Learner, # a generative model's learner, e.g. from `load_model` on a vae model folder
