@@ -45,7 +45,11 @@ def sample_episode(y, # labels of the rows to draw from
     picks = [rng.choice(np.flatnonzero(y == c), k_shot + n_query, replace=False) for c in classes]
     return (np.concatenate([p[:k_shot] for p in picks]), np.concatenate([p[k_shot:] for p in picks]), classes)
 
-def check_episode(y, n_way:int, k_shot:int, n_query:int):
+def check_episode(y, # the labels episodes are drawn from
+                  n_way:int, # classes per episode
+                  k_shot:int, # support examples per class
+                  n_query:int, # query examples per class
+                 ):
     "`InputError` naming the fix if `y` cannot give N-way K-shot episodes with Q queries per class."
     for name, v, lo in (('n_way', n_way, 2), ('k_shot', k_shot, 1), ('n_query', n_query, 1)):
         if not isinstance(v, (int, np.integer)) or v < lo: raise InputError(f"{name} must be a whole number >= {lo}, got {v!r}")
@@ -101,7 +105,12 @@ class EpisodeDL(DataLoader):
 
 class ProtoLoss:
     "The prototypical-network loss of an episode: cross-entropy of the queries over `proto_logits` (the support comes first in the batch)."
-    def __init__(self, n_way:int, k_shot:int, metric:str='euclidean', scale=1.):
+    def __init__(self,
+                 n_way:int, # classes per episode
+                 k_shot:int, # support examples per class (first in the batch)
+                 metric:str='euclidean', # 'euclidean' or 'cosine' (see `proto_logits`)
+                 scale=1., # the logits' scale (a learnable temperature for 'cosine')
+                ):
         self.n_way, self.k_shot, self.metric, self.scale = n_way, k_shot, metric, scale
     def logits(self, emb): n = self.n_way * self.k_shot; return proto_logits(emb[:n], emb[n:], self.n_way, self.metric, self.scale)
     def __call__(self, emb, yq): return F.cross_entropy(self.logits(emb), yq)
@@ -133,8 +142,10 @@ def init_encoder(encoder:nn.Module, # the encoder to start from other weights (c
     return encoder
 
 def proto_learner(encoder:nn.Module, # images to embeddings
-                  x_train:torch.Tensor, y_train, # base-class images and labels for training episodes
-                  x_valid:torch.Tensor, y_valid, # images and labels for validation episodes (other base images, or other classes)
+                  x_train:torch.Tensor, # base-class images for training episodes
+                  y_train, # their labels
+                  x_valid:torch.Tensor, # images for validation episodes (other base images, or other classes)
+                  y_valid, # their labels
                   n_way:int=5, # classes per episode
                   k_shot:int=5, # support images per class
                   n_query:int=15, # query images per class

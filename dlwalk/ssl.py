@@ -207,9 +207,12 @@ def encode(encoder:nn.Module, # images to feature vectors
 PROBE_CS = (0.01, 0.1, 1., 10.)  # the linear probe's inverse regularisation, chosen on valid
 KNN_KS = (5, 20)  # the k-NN's neighbours, chosen on valid
 
-def linear_probe(f_train, y_train, # training features and labels
-                 f_valid, y_valid, # validation features and labels: choose C
-                 f_test=None, y_test=None, # test features and labels: scored once with the chosen C
+def linear_probe(f_train, # training features
+                 y_train, # training labels
+                 f_valid, # validation features: C is chosen on these
+                 y_valid, # validation labels
+                 f_test=None, # test features: scored once with the chosen C
+                 y_test=None, # test labels
                  Cs:tuple=PROBE_CS, # candidates for C
                 ) -> dict:
     "Logistic regression on frozen (standardised) features, C chosen on valid: `dict(C, valid_acc, test_acc)`."
@@ -221,9 +224,12 @@ def linear_probe(f_train, y_train, # training features and labels
     return dict(C=ch.best['C'], valid_acc=float(ch.result.score(f_valid, y_valid)),
                 test_acc=None if f_test is None else float(ch.result.score(f_test, y_test)))
 
-def knn_accuracy(f_train, y_train, # training features and labels
-                 f_valid, y_valid, # validation features and labels: choose k
-                 f_test=None, y_test=None, # test features and labels: scored once with the chosen k
+def knn_accuracy(f_train, # training features
+                 y_train, # training labels
+                 f_valid, # validation features: k is chosen on these
+                 y_valid, # validation labels
+                 f_test=None, # test features: scored once with the chosen k
+                 y_test=None, # test labels
                  ks:tuple=KNN_KS, # candidates for k
                 ) -> dict:
     "k-nearest-neighbour accuracy with cosine similarity (distance-weighted votes), k chosen on valid: `dict(k, valid_acc, test_acc)`."

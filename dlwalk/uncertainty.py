@@ -185,7 +185,8 @@ _calibrate = calibrate  # for functions with a `calibrate` flag
 class TemperatureScaling(Callback):
     "Fit a temperature on the validation split after `fit` (`calibrate`); the result is in `self.result`."
     order = 65  # after the callbacks that restore the best epoch (BestEpoch, 61), before a decision rule is tuned (TuneDecision, 70)
-    def __init__(self, n_bins:int=15): self.n_bins, self.result = n_bins, None
+    def __init__(self, n_bins:int=15, # the ECE's equal-width confidence bins
+                ): self.n_bins, self.result = n_bins, None
     def after_fit(self):
         if hasattr(self.learn, 'lr_finder') or hasattr(self, 'gather_preds'): return
         self.result = calibrate(self.learn, self.n_bins)
@@ -262,7 +263,8 @@ def mc_probs(learn, # a learner of any dlwalk task whose model has dropout layer
 # %% ../nbs/12_uncertainty.ipynb #479f2779
 class EnsembleModel(nn.Module):
     "The members' models as one module: the output is the log of their mean softmax probability."
-    def __init__(self, models:list): super().__init__(); self.members = nn.ModuleList(models)
+    def __init__(self, models:list, # the members' models (same inputs, same classes)
+                ): super().__init__(); self.members = nn.ModuleList(models)
     def forward(self, *x):
         return torch.stack([m(*x).float().softmax(-1) for m in self.members]).mean(0).clamp_min(1e-30).log()
 
@@ -337,7 +339,10 @@ def class_indices(labels, # class labels, e.g. a split's targets
 
 def ensemble_train(data=None, # the base task's data; None: its embedded dataset
                    target:str|None=None, # the base task's target column
-                   arch:str|None=None, epochs:int|None=None, lr=None, bs:int|None=None, # as the base task's
+                   arch:str|None=None, # as the base task's
+                   epochs:int|None=None, # as the base task's
+                   lr=None, # as the base task's
+                   bs:int|None=None, # as the base task's
                    seed:int=42, # member i is trained with seed + i
                    device=None, # None for `default_device()`
                    imbalanced:str|None=None, # not supported: 'plain' or None only
