@@ -31,9 +31,8 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
 Configuration of the session 7 run (each piece chosen on valid in earlier sessions or in this run, see bench/README.md):
 --epochs 20 --width 8 --snapshots 2 --proj 1024 --bt-grid 2e-2:512 (Barlow Twins lambda 2e-2, projector 512-512, chosen
-on seed 0's valid probe in session 6; SimCLR's projector 1024-1024), --probe-readout gap,flat. Wider encoders (16, 32)
-and longer pretraining were not measured: one Barlow Twins epoch takes 12 / 30 / 45 s at width 8 / 16 / 32 (2 threads,
-quiet machine), so 20 epochs x 2 methods x 3 seeds at width 16 alone is an hour.
+on seed 0's valid probe in session 6; SimCLR's projector 1024-1024), --probe-readout gap,flat. Wider encoders were
+measured on seed 0's valid split only (bench/README.md, session 7): they raise the probe and the supervised CNN alike.
 Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and the paired differences (by seed) of the
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
