@@ -18,12 +18,21 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
 3. Compared at each label budget, every setting chosen on the VALID split, test read once per model:
    - `bt_probe` / `simclr_probe`: logistic regression on the frozen encoder's features of the labelled rows
      (`linear_probe`: standardised features, C chosen on valid from PROBE_CS); k-NN (`knn_accuracy`, k on valid) too.
+     Which frozen features (--probe-readout, session 7): 'gap', the encoder's pooled output vector (width*4 numbers), or
+     'flat', the same frozen conv body's last feature map flattened (width*4 x 3 x 3 numbers, no pooling); the readout is
+     chosen on VALID together with the snapshot, per seed and label budget, for both methods alike (candidates in the
+     order gap, flat: a tie keeps gap). The encoder and its pretraining are unchanged by the readout.
    - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
-     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (the baseline gets the same
-     tuning care: more candidates than the probes have; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
+     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60 epochs x 3e-3,
+     1e-2: the baseline gets the same tuning care, more candidates than the probes have; with all 3000 labels,
+     SUP_GRID_FULL: 10 epochs, two rates).
    - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid.
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Configuration of the session 7 run (each piece chosen on valid in earlier sessions or in this run, see bench/README.md):
+--epochs 20 --width 8 --snapshots 2 --proj 1024 --bt-grid 2e-2:512 (Barlow Twins lambda 2e-2, projector 512-512, chosen
+on seed 0's valid probe in session 6; SimCLR's projector 1024-1024), --probe-readout gap,flat. Wider encoders were
+measured on seed 0's valid split only (bench/README.md, session 7): they raise the probe and the supervised CNN alike.
 Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and the paired differences (by seed) of the
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
@@ -106,6 +115,9 @@ p.add_argument('--proto-lr', type=float, default=None,
                     "1e-4, chosen on seed 0's validation-class episodes among 1e-3, 3e-4, 1e-4)")
 p.add_argument('--only-seeds', default=None, help="part ssl: run only these seeds (e.g. '1,2'; with --bt-grid of one candidate), "
                "to split the seeds over processes; the per-seed lines are then combined by hand")
+p.add_argument('--probe-readout', default='gap,flat',
+               help="part ssl: the frozen features the linear probe (and k-NN) may read, chosen on valid with the snapshot: 'gap' = the encoder's "
+                    "pooled output vector, 'flat' = its last conv feature map flattened (width*4 x 3 x 3); e.g. 'gap' for the pooled vector only")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
@@ -125,8 +137,10 @@ from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_acc
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
 FRACS = tuple(float(f) for f in args.fracs.split(','))
+READOUTS = tuple(args.probe_readout.split(','))
+assert set(READOUTS) <= {'gap', 'flat'}, f"--probe-readout: 'gap' and/or 'flat', got {args.probe_readout}"
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
-SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30) for lr in (3e-3, 1e-2)]
+SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2)
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
 SUP_BASE_EPOCHS, SUP_BASE_LR, SUP_BASE_SNAPS = 20, 3e-3, (5, 10, 15, 20)  # --fs-classes mixed: the supervised base CNN, snapshot chosen on validation classes
@@ -218,11 +232,25 @@ def _pretrain(method, seed, lambd, proj):
     stats = ([float(v) for v in np.ravel(m['mean'])], [float(v) for v in np.ravel(m['std'])])
     return snaps, wall, float(learn.recorder.values[-1][0]), stats
 
-def pick_snapshot(snaps, idx):
-    "The snapshot whose linear probe (on the labelled rows `idx`) is best on VALID: `(epoch, probe result)`."
-    ch = choose_on_valid([dict(e=e) for e in snaps], lambda e: linear_probe(snaps[e]['train'][idx], ytr[idx], snaps[e]['valid'], yva, snaps[e]['test'], yte),
-                         lambda r: r['valid_acc'])
-    return ch.best['e'], ch.result
+def readout_feats(snaps, stats):
+    """Per (snapshot epoch, readout): the frozen encoder's features of train/valid/test. 'gap': the pooled vector the encoder
+    outputs (as pretrained and cached); 'flat': the same conv body's last feature map, flattened (no pooling)."""
+    m, sd = stats[0][0], stats[1][0]  # one grey channel; the images prepared as in pretraining
+    xs = {k: (torch.as_tensor(X[idx], dtype=torch.float32)[:, None] / 255. - m) / sd for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
+    out = {}
+    for e, f in snaps.items():
+        for r in READOUTS:
+            if r == 'gap': out[(e, r)] = {k: f[k] for k in ('train', 'valid', 'test')}
+            else:
+                enc = small_encoder(1, width=args.width); enc[0].load_state_dict(f['body'])
+                out[(e, r)] = {k: encode(torch.nn.Sequential(enc[0], torch.nn.Flatten()), x) for k, x in xs.items()}
+    return out
+
+def pick_snapshot(feats, idx):
+    "The (snapshot, readout) whose linear probe (on the labelled rows `idx`) is best on VALID: `((epoch, readout), probe result)`."
+    ch = choose_on_valid([dict(e=e, r=r) for e, r in feats], lambda e, r: linear_probe(feats[(e, r)]['train'][idx], ytr[idx], feats[(e, r)]['valid'], yva,
+                         feats[(e, r)]['test'], yte), lambda res: res['valid_acc'])
+    return (ch.best['e'], ch.best['r']), ch.result
 
 def finetune(rows, seed, body, stats):
     "The same CNN as `supervised`, its conv body started from the Barlow Twins encoder, fine-tuned end to end; grid chosen on valid."
@@ -251,7 +279,7 @@ if args.part in ('ssl', 'all'):
     if len(BT_GRID) > 1:  # lambda and projector width: chosen on seed 0's VALID probe (1% and 10% labels), then fixed for every seed
         def bt_valid(lambd, proj):
             snaps = pretrain('barlow', 0, lambd, proj)[0]
-            accs = {f: pick_snapshot(snaps, label_subset(ytr, f, seed=0))[1]['valid_acc'] for f in (0.01, 0.1)}
+            accs = {f: pick_snapshot({(e, 'gap'): v for e, v in snaps.items()}, label_subset(ytr, f, seed=0))[1]['valid_acc'] for f in (0.01, 0.1)}
             grid_rows.append(dict(lambd=lambd, proj=proj, valid_1pct=accs[0.01], valid_10pct=accs[0.1]))
             print(f"seed 0: Barlow Twins lambda {lambd:.4g}, projector {proj}: valid probe 1% {accs[0.01]:.3f}, 10% {accs[0.1]:.3f}; load {load():.1f}", flush=True)
             return (accs[0.01] + accs[0.1]) / 2
@@ -260,23 +288,23 @@ if args.part in ('ssl', 'all'):
         print("\nBarlow Twins lambda and projector, chosen on seed 0's valid probe (mean of 1% and 10%):")
         print(pd.DataFrame(grid_rows).to_string(index=False)); print(f"chosen: lambda {bt_cfg[0]:.4g}, projector {bt_cfg[1]}", flush=True)
     for seed in SEED_LIST:
-        snaps_of, stats_of = {}, {}
+        snaps_of, stats_of, feats_of = {}, {}, {}
         for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
             snaps, wall, loss, stats = pretrain(method, seed, *(bt_cfg if method == 'barlow' else (None, None)))
-            snaps_of[key], stats_of[key] = snaps, stats; walls[key].append(wall)
+            snaps_of[key], stats_of[key], feats_of[key] = snaps, stats, readout_feats(snaps, stats); walls[key].append(wall)
             print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
         bt_feats[seed] = snaps_of['bt']
         for frac in FRACS:
             idx = label_subset(ytr, frac, seed=seed)
             rows = s.train[idx]
             for key in ('bt', 'simclr'):
-                e, pr = pick_snapshot(snaps_of[key], idx)  # pretraining epochs chosen on valid (the probe's valid accuracy)
-                f = snaps_of[key][e]
+                (e, r), pr = pick_snapshot(feats_of[key], idx)  # pretraining epochs and readout chosen on valid (the probe's valid accuracy)
+                f = feats_of[key][(e, r)]
                 kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
                 res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
-                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, C={pr['C']}", valid=pr['valid_acc']))
+                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, {r}, C={pr['C']}", valid=pr['valid_acc']))
                 if key == 'bt' and args.finetune and frac < 1.0:
-                    ft = finetune(rows, seed, f['body'], stats_of['bt']); res['bt_finetune'][frac].append(ft['test_acc'])
+                    ft = finetune(rows, seed, snaps_of['bt'][e]['body'], stats_of['bt']); res['bt_finetune'][frac].append(ft['test_acc'])
                     chosen.append(dict(seed=seed, frac=frac, model='bt_finetune', setting=f"epoch {e}, {ft['setting']}", valid=ft['valid_acc']))
             px = pixel_lr(rows); res['pixel_lr'][frac].append(px['test_acc'])
             chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"C={px['setting']['C']}", valid=px['valid_acc']))
@@ -297,7 +325,8 @@ if args.part in ('ssl', 'all'):
             d = paired_diff(res['bt_finetune'][f], res['sup'][f], higher_is_better=True)
             print(f"  {f:.0%} labels, bt_finetune - sup: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
     print("\nShaped like the Barlow Twins paper's Table 1 (linear evaluation; there ImageNet + ResNet-50, here MNIST 5k, "
-          f"{args.width}-wide CNN, {args.epochs} pretraining epochs, all {len(s.train)} train labels for the probe):")
+          f"{args.width}-wide CNN, {args.epochs} pretraining epochs, all {len(s.train)} train labels for the probe; probe readout "
+          f"({'/'.join(READOUTS)}) and snapshot chosen on valid):")
     for name, v in [('Supervised (same CNN, all labels)', res['sup'][1.0]), ('SimCLR', res['simclr_probe'][1.0]), ('Barlow Twins', res['bt_probe'][1.0])]:
         print(f"  {name:<36} {fmt(v) if len(v) >= 2 else '-'}")
     print(f"  pretraining wall time per run: Barlow Twins {np.median(walls['bt']):.0f} s, SimCLR {np.median(walls['simclr']):.0f} s (median)")
@@ -307,7 +336,8 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), sup_grid=SUP_GRID,
+               per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
 
 if args.part in ('fewshot', 'all'):
     from dlwalk.fewshot import class_split
