@@ -82,7 +82,7 @@ def test_export_int8_and_pt2(cars):
     from dlwalk.export import load_model
     assert load_model(cars / 'run').dlwalk_info['exports']['model.pt2']['format'] == 'pt2'
 
-def test_export_int8_keep_float(cars, tmp_path):
+def test_export_int8_keep_float(call, cars, tmp_path):
     "--keep_float leaves the named Linear layers float in the int8 ONNX file (the rest int8) and records them in dlwalk.json."
     import shutil, onnx
     from dlwalk.export import load_model
@@ -95,8 +95,8 @@ def test_export_int8_keep_float(cars, tmp_path):
     nodes = onnx.load(str(m / 'model.int8.onnx')).graph.node
     assert len([n for n in nodes if n.op_type in ('MatMul', 'Gemm')]) == 1  # the head, in float
     assert len([n for n in nodes if n.op_type == 'MatMulInteger']) == len(names) - 1  # every other Linear, in int8
-    assert 'not nn.Linear layers' in one_line_error(run('export', m, '--quantize', 'int8', '--keep_float', 'nope', '--overwrite'), 'export')
-    assert 'needs --quantize int8' in one_line_error(run('export', m, '--keep_float', names[-1], '--overwrite'), 'export')
+    assert 'not nn.Linear layers' in one_line_error(call('export', m, '--quantize', 'int8', '--keep_float', 'nope', '--overwrite'), 'export')
+    assert 'needs --quantize int8' in one_line_error(call('export', m, '--keep_float', names[-1], '--overwrite'), 'export')
 
 def test_existing_file_needs_overwrite(cars):
     r = run('export', cars / 'run', '--format', 'pt2')
@@ -122,8 +122,9 @@ def test_changed_onnx_file_is_refused(cars, tmp_path):
     (['predict', '{d}/missing.onnx', '{d}/rows.csv'], 'does not exist'),
     (['predict', '{d}/run/model/model.onnx', '{d}/cars.csv_missing'], 'does not exist'),
 ])
-def test_bad_input(cars, args, expected):
-    r = run(*[a.format(d=cars) for a in args])
+def test_bad_input(call, cars, args, expected):
+    "In this process (`call`): the same one-line errors without a torch import per case."
+    r = call(*[a.format(d=cars) for a in args])
     assert expected in one_line_error(r, args[0])
 
 def _folder(tmp_path, task):

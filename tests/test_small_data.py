@@ -31,13 +31,13 @@ def test_image_folder_defaults(cli, crops, tmp_path):
     assert sorted(p.relative_to(crops) for p in crops.rglob('*')) == before  # no models/ folder or anything else left in the data
     assert not (tmp_path / 'models').exists() and not (out / 'models').exists()
 
-def test_small_tables_defaults(cli, tmp_path):
+def test_small_tables_defaults(call, tmp_path):
     "32 and 45 rows: the budget's small batches and early stopping; the report line is followed by the baseline line exactly when the baseline won."
     spector().to_csv(tmp_path / 'spector.csv', index=False)
     iris_sample().to_csv(tmp_path / 'iris.csv', index=False)
     for name, target in (('spector', 'GRADE'), ('iris', 'species')):
         out = tmp_path / name
-        r = cli('train', 'tabular', '--data', tmp_path / f'{name}.csv', '--target', target, '--out', out)
+        r = call('train', 'tabular', '--data', tmp_path / f'{name}.csv', '--target', target, '--out', out)  # in this process: no torch import per table
         assert r.returncode == 0, r.stderr[-3000:]
         m = json.loads((out / 'metrics.json').read_text())
         assert m['bs'] == max(4, m['n_train'] // 4) and m['budget']['steps'] >= 300 and m['epochs_run'] <= m['epochs'], m
@@ -92,7 +92,7 @@ def test_pretrained_flag_offline(cli, crops, tmp_path):
     preds = pd.read_csv(tmp_path / 'pred.csv')
     assert list(preds.columns) == ['input', 'prediction', 'p_china', 'p_flower', 'p_hopper'] and len(preds) == 22, preds.head()
 
-def test_pretrained_flag_is_for_vision(cli, tmp_path):
-    r = cli('train', 'tabular', '--pretrained', '--out', tmp_path / 'run')
+def test_pretrained_flag_is_for_vision(call, tmp_path):
+    r = call('train', 'tabular', '--pretrained', '--out', tmp_path / 'run')
     assert r.returncode == 2 and r.stderr.strip().endswith("--pretrained is for vision; tabular has no ImageNet weights: leave it out"), r.stderr
     assert not (tmp_path / 'run').exists()

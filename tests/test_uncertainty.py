@@ -1,4 +1,5 @@
-"""dlwalk.uncertainty end to end: `dlwalk train --ensemble/--calibrate` then `dlwalk predict --uncertainty` in fresh processes, on
+"""dlwalk.uncertainty end to end: `dlwalk train --ensemble/--calibrate` then `dlwalk predict --uncertainty` in fresh processes
+(the bad-input checks run the command in this process, `call`, to save a torch import per command), on
 data nobody here wrote (vega_datasets' iris table, crops of photos that ship with scikit-learn and matplotlib), and the bad
 inputs of the calibration and uncertainty part of issue 16, each a one-line error."""
 import json
@@ -60,22 +61,22 @@ def test_vision_calibrate_then_mc_dropout(cli, tmp_path):
     assert (p.mutual_info > 0).any()  # dropout makes the passes differ
 
 
-def test_uncertainty_on_regression_model(cli, iris_csv):
+def test_uncertainty_on_regression_model(call, iris_csv):
     "--uncertainty on a regression model: one line saying so."
     out = iris_csv / 'reg'
-    r = cli('train', 'tabular', '--data', iris_csv / 'iris.csv', '--target', 'petalWidth', '--epochs', 1, '--out', out)
+    r = call('train', 'tabular', '--data', iris_csv / 'iris.csv', '--target', 'petalWidth', '--epochs', 1, '--out', out)
     assert r.returncode == 0, r.stderr[-3000:]
     iris_sample(150).drop(columns='petalWidth').head(5).to_csv(iris_csv / 'reg_rows.csv', index=False)
-    msg = one_line_error(cli('predict', out, iris_csv / 'reg_rows.csv', '--uncertainty'), 'predict')
+    msg = one_line_error(call('predict', out, iris_csv / 'reg_rows.csv', '--uncertainty'), 'predict')
     assert 'regression' in msg, msg
 
 
-def test_uncertainty_without_dropout_or_members(cli, iris_csv):
+def test_uncertainty_without_dropout_or_members(call, iris_csv):
     "--uncertainty on a single tabular model (no dropout layers by default): one line naming the fix (an ensemble)."
     out = iris_csv / 'single'
-    r = cli('train', 'tabular', '--data', iris_csv / 'iris.csv', '--target', 'species', '--epochs', 1, '--out', out)
+    r = call('train', 'tabular', '--data', iris_csv / 'iris.csv', '--target', 'species', '--epochs', 1, '--out', out)
     assert r.returncode == 0, r.stderr[-3000:]
-    msg = one_line_error(cli('predict', out, iris_csv / 'rows.csv', '--uncertainty'), 'predict')
+    msg = one_line_error(call('predict', out, iris_csv / 'rows.csv', '--uncertainty'), 'predict')
     assert 'no dropout layers' in msg and '--ensemble' in msg, msg
 
 
@@ -83,8 +84,8 @@ def test_uncertainty_without_dropout_or_members(cli, iris_csv):
     (['train', 'graph', '--ensemble', '3'], '--ensemble is for vision and tabular'),
     (['train', 'tabular', '--ensemble', '1'], 'at least 2 members'),
 ])
-def test_ensemble_bad_options(cli, tmp_path, args, expected):
-    msg = one_line_error(cli(*args, '--out', tmp_path / 'x'))
+def test_ensemble_bad_options(call, tmp_path, args, expected):
+    msg = one_line_error(call(*args, '--out', tmp_path / 'x'))
     assert expected in msg, msg
     assert not (tmp_path / 'x').exists()
 
