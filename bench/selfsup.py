@@ -23,16 +23,21 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      chosen on VALID together with the snapshot, per seed and label budget, for both methods alike (candidates in the
      order gap, flat: a tie keeps gap). The encoder and its pretraining are unchanged by the readout.
    - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
-     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60 epochs x 3e-3,
-     1e-2: the baseline gets the same tuning care, more candidates than the probes have; with all 3000 labels,
-     SUP_GRID_FULL: 10 epochs, two rates).
+     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60, 100 epochs x
+     3e-3, 1e-2: the baseline gets the same tuning care, more candidates than the probes have; 100 epochs added in
+     session 8 because session 7 chose its edge, 60; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
    - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid.
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
-Configuration of the session 7 run (each piece chosen on valid in earlier sessions or in this run, see bench/README.md):
---epochs 20 --width 8 --snapshots 2 --proj 1024 --bt-grid 2e-2:512 (Barlow Twins lambda 2e-2, projector 512-512, chosen
-on seed 0's valid probe in session 6; SimCLR's projector 1024-1024), --probe-readout gap,flat. Wider encoders were
-measured on seed 0's valid split only (bench/README.md, session 7): they raise the probe and the supervised CNN alike.
+Configuration of the session 8 run (bench/README.md, "selfsup ssl part, session 8: longer pretraining"):
+  OMP_NUM_THREADS=1 python bench/selfsup.py --part ssl --seeds 3 --epochs 100 --snapshots 5 --width 8 --proj 1024 \
+      --bt-grid 2e-2:512 --probe-readout gap,flat --no-finetune --threads 1 --features FILE.npz
+i.e. 100 pretraining epochs of each method, the encoder kept at epochs 20, 40, 60, 80, 100 and the number of
+pretraining epochs chosen on valid per seed and label budget (session 7: 20 epochs, snapshots 10/20, chose the last
+for 8 of 9 probes); Barlow Twins lambda 2e-2, projector 512-512 (chosen on seed 0's valid probe in session 6); SimCLR's
+projector 1024-1024; fine-tuning skipped to fit the session's time. Session 7's run: --epochs 20 --snapshots 2 with
+fine-tuning, 2 threads. Wider encoders were measured on seed 0's valid split only (bench/README.md, session 7): they
+raise the probe and the supervised CNN alike.
 Reported: test accuracy mean and sample std (ddof=1) over seeds (`spread`), and the paired differences (by seed) of the
 Barlow Twins probe minus each baseline (`paired_diff`). A table shaped like the Barlow Twins paper's Table 1 (linear
 evaluation, here on MNIST 5k with 100% of the train labels). Ends with one JSON line.
@@ -140,7 +145,7 @@ FRACS = tuple(float(f) for f in args.fracs.split(','))
 READOUTS = tuple(args.probe_readout.split(','))
 assert set(READOUTS) <= {'gap', 'flat'}, f"--probe-readout: 'gap' and/or 'flat', got {args.probe_readout}"
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
-SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2)
+SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60)
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
 SUP_BASE_EPOCHS, SUP_BASE_LR, SUP_BASE_SNAPS = 20, 3e-3, (5, 10, 15, 20)  # --fs-classes mixed: the supervised base CNN, snapshot chosen on validation classes
