@@ -298,7 +298,7 @@ def plot_curves(rows:list[dict], # one dict per epoch, as in history.csv
         if c in h: axs[0, 0].plot(x, h[c], marker='o', label=c)
     axs[0, 0].set(xlabel='epoch', title='loss'); axs[0, 0].legend()
     if mets:
-        for c in mets: axs[0, 1].plot(x, h[c], marker='o', label=c)
+        for c in mets: axs[0, 1].plot(x, h[c], marker='o', label=c.lstrip('_'))  # fastai names its rmse `_rmse`; matplotlib hides labels starting with _
         axs[0, 1].set(xlabel='epoch', title='validation metrics'); axs[0, 1].legend()
     fig.tight_layout(); fig.savefig(fname, dpi=100); plt.close(fig)
 
