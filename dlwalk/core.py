@@ -324,17 +324,14 @@ def unwrap_model(model:torch.nn.Module, # a module, possibly wrapped by `Distrib
     return model.module if isinstance(model, (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)) else model
 
 # %% ../nbs/00_core.ipynb #a8d2215b
-def _cores() -> int:
-    "The cores this process may run on."
-    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
-
 def share_cores(workers:int, # processes that run side by side on this machine
                ) -> int:
     "Use this process's share of the CPU cores, `cores // workers` threads (at least 1), in torch and the BLAS/OpenMP pools; returns that number."
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"workers must be a whole number >= 1 (the processes running side by side); got {workers!r}")
     from threadpoolctl import threadpool_limits
-    n = max(1, _cores() // workers)
+    from fastcore.basics import num_cpus  # the cores this process may run on, as nbdev counts them for its workers
+    n = max(1, num_cpus() // workers)
     torch.set_num_threads(n)
     threadpool_limits(n)  # called, not used as a context: the limit stays for the process
     return n
@@ -342,6 +339,6 @@ def share_cores(workers:int, # processes that run side by side on this machine
 # %% ../nbs/00_core.ipynb #56297c86
 import multiprocessing as _mp
 if os.environ.get('IN_TEST') and _mp.parent_process() is not None:  # one of nbdev_test's parallel workers
-    for _v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):  # for libraries loaded later (scikit-learn's OpenMP)
-        os.environ.setdefault(_v, str(max(1, _cores() // min(_cores(), 8))))
-    share_cores(min(_cores(), 8))
+    from fastcore.basics import num_cpus
+    _n = share_cores(min(num_cpus(), 8))  # nbdev_test's default number of workers
+    for _v in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ.setdefault(_v, str(_n))  # for libraries loaded later (scikit-learn's OpenMP)
