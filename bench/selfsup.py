@@ -22,11 +22,16 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      'flat', the same frozen conv body's last feature map flattened (width*4 x 3 x 3 numbers, no pooling); the readout is
      chosen on VALID together with the snapshot, per seed and label budget, for both methods alike (candidates in the
      order gap, flat: a tie keeps gap). The encoder and its pretraining are unchanged by the readout.
+     With --probe-views (session 9), at 1% and 10% labels the probe may also train on k augmented views of each labelled
+     image (`encode(views=k)`: the supervised CNN's own training augmentation; the standard linear evaluation trains its
+     classifier on augmented crops), k chosen on valid with the snapshot and readout; valid and test images are encoded
+     as they are. At 100% labels the probe trains on the images alone (3,000 x k rows would not fit the run's time).
    - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
      alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60, 100 epochs x
      3e-3, 1e-2: the baseline gets the same tuning care, more candidates than the probes have; 100 epochs added in
      session 8 because session 7 chose its edge, 60; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
-   - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid.
+   - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid; with --probe-views, the same
+     choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
 Configuration of the session 8 run (bench/README.md, "selfsup ssl part, session 8: longer pretraining"):
@@ -73,6 +78,13 @@ on VALID_EPISODES 5-way episodes of the validation classes (nearest centroid, it
 starts from the snapshot with the best mean of the 1- and 5-shot validation accuracies and its training shots and epochs
 are chosen on the same validation-class episodes; the Barlow Twins snapshot too (its encoder applied to the validation
 classes' images). Only --proto-init supervised.
+With --proto-bt-start (session 9, with --fs-classes mixed): Meta-Baseline's classifier stage is run a second time, its conv
+body started from the Barlow Twins encoder (the snapshot with the best mean 1- and 5-shot validation-class accuracy,
+images prepared as in its pretraining), same recipe (SUP_BASE_EPOCHS at SUP_BASE_LR, snapshots SUP_BASE_SNAPS); the
+prototypical network starts from whichever snapshot of the two runs has the best mean validation-class accuracy (a tie
+keeps the scratch start). So the network may, like the Barlow Twins baseline, have seen unlabelled images of the novel
+digits (in pretraining), never their labels. The supervised baseline stays the scratch classifier; `supervised_cosine`
+is then no longer the network's own start.
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
 per class, the same episodes for every method (episode seed = run seed); mean accuracy with its 95% confidence interval
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
@@ -115,6 +127,10 @@ p.add_argument('--proto-init', choices=('supervised', 'none'), default='supervis
 p.add_argument('--fs-classes', choices=('digits', 'mixed'), default='digits',
                help="part fewshot: 'digits': base digits 0-4, choices on valid episodes of digits 0-4; 'mixed': base digits 0-4 + Animal MNIST "
                     "bear..dog, choices on episodes of VALIDATION classes (Animal MNIST elephant..zebra, valid split), novel digits 5-9 (MNIST 5k only)")
+p.add_argument('--proto-bt-start', action='store_true',
+               help="--fs-classes mixed: Meta-Baseline's classifier stage is also run from the Barlow Twins encoder (self-supervised, then "
+                    "supervised on the base classes, then meta-trained); the prototypical network's start is chosen on the validation classes "
+                    "among the snapshots of both classifier runs")
 p.add_argument('--proto-lr', type=float, default=None,
                help="prototypical network's one-cycle rate; default 1e-3 with --proto-init supervised, 3e-3 with none (session 7, --fs-classes mixed: "
                     "1e-4, chosen on seed 0's validation-class episodes among 1e-3, 3e-4, 1e-4)")
@@ -123,6 +139,9 @@ p.add_argument('--only-seeds', default=None, help="part ssl: run only these seed
 p.add_argument('--probe-readout', default='gap,flat',
                help="part ssl: the frozen features the linear probe (and k-NN) may read, chosen on valid with the snapshot: 'gap' = the encoder's "
                     "pooled output vector, 'flat' = its last conv feature map flattened (width*4 x 3 x 3); e.g. 'gap' for the pooled vector only")
+p.add_argument('--probe-views', default='0',
+               help="part ssl, 1%% and 10%% labels: the linear probe may also train on this many augmented views of each labelled image "
+                    "(dlwalk.ssl.encode(views=k), the supervised CNN's own augmentation; e.g. '0,8,32'), chosen on valid with the snapshot and readout")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
@@ -143,6 +162,8 @@ from dlwalk.fewshot import proto_learner, evaluate_episodes
 
 FRACS = tuple(float(f) for f in args.fracs.split(','))
 READOUTS = tuple(args.probe_readout.split(','))
+VIEWS = tuple(int(v) for v in args.probe_views.split(','))
+assert all(v >= 0 for v in VIEWS), f"--probe-views: whole numbers >= 0, got {args.probe_views}"
 assert set(READOUTS) <= {'gap', 'flat'}, f"--probe-readout: 'gap' and/or 'flat', got {args.probe_readout}"
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60)
@@ -163,9 +184,17 @@ X, y = get_dataset(args.data); s = dataset_split(args.data)
 ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
 flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
 
-def pixel_lr(rows):  # the linear probe's own code on raw pixels: same standardisation, same C grid, chosen on valid
-    r = linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte)
-    return dict(setting=dict(C=r['C']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
+def pixel_lr(rows, views=(0,), seed=0):
+    """The linear probe's own code on raw pixels: same standardisation, same C grid and, with --probe-views, the same choice of
+    augmented views of the labelled images, chosen on valid."""
+    def probe(v):
+        if v == 0: return linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte)
+        torch.manual_seed(seed)
+        xl = torch.as_tensor(X[rows], dtype=torch.float32)[:, None] / 255.
+        return linear_probe(encode(torch.nn.Flatten(), xl, views=v), np.tile(y[rows], v + 1), flat(s.valid), yva, flat(s.test), yte)
+    ch = choose_on_valid([dict(v=v) for v in views], probe, lambda r: r['valid_acc'])
+    r = ch.result
+    return dict(setting=dict(C=r['C'], views=ch.best['v']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
 
 def supervised(rows, seed):
     def fit(epochs, lr):
@@ -244,18 +273,26 @@ def readout_feats(snaps, stats):
     xs = {k: (torch.as_tensor(X[idx], dtype=torch.float32)[:, None] / 255. - m) / sd for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
     out = {}
     for e, f in snaps.items():
+        enc = small_encoder(1, width=args.width); enc[0].load_state_dict(f['body'])
         for r in READOUTS:
-            if r == 'gap': out[(e, r)] = {k: f[k] for k in ('train', 'valid', 'test')}
-            else:
-                enc = small_encoder(1, width=args.width); enc[0].load_state_dict(f['body'])
-                out[(e, r)] = {k: encode(torch.nn.Sequential(enc[0], torch.nn.Flatten()), x) for k, x in xs.items()}
+            head = enc if r == 'gap' else torch.nn.Sequential(enc[0], torch.nn.Flatten())
+            out[(e, r)] = {k: f[k] for k in ('train', 'valid', 'test')} if r == 'gap' else {k: encode(head, x) for k, x in xs.items()}
+            out[(e, r)].update(head=head, x_train=xs['train'])  # for the probe on augmented views of the labelled images
     return out
 
-def pick_snapshot(feats, idx):
-    "The (snapshot, readout) whose linear probe (on the labelled rows `idx`) is best on VALID: `((epoch, readout), probe result)`."
-    ch = choose_on_valid([dict(e=e, r=r) for e, r in feats], lambda e, r: linear_probe(feats[(e, r)]['train'][idx], ytr[idx], feats[(e, r)]['valid'], yva,
-                         feats[(e, r)]['test'], yte), lambda res: res['valid_acc'])
-    return (ch.best['e'], ch.best['r']), ch.result
+def pick_snapshot(feats, idx, views=(0,), seed=0):
+    """The (snapshot, readout, views) whose linear probe (on the labelled rows `idx`) is best on VALID: `((epoch, readout, views),
+    probe result)`. views=k > 0: the probe also trains on k augmented views of each labelled image (`encode(views=k)`, the
+    supervised CNN's augmentation, drawn with a fixed seed per candidate); valid and test images are encoded as they are."""
+    def probe(e, r, v):
+        f = feats[(e, r)]
+        if v == 0: ftr, yl = f['train'][idx], ytr[idx]
+        else:
+            torch.manual_seed(seed)
+            ftr, yl = encode(f['head'], f['x_train'][idx], views=v), np.tile(ytr[idx], v + 1)
+        return linear_probe(ftr, yl, f['valid'], yva, f['test'], yte)
+    ch = choose_on_valid([dict(e=e, r=r, v=v) for e, r in feats for v in views], probe, lambda res: res['valid_acc'])
+    return (ch.best['e'], ch.best['r'], ch.best['v']), ch.result
 
 def finetune(rows, seed, body, stats):
     "The same CNN as `supervised`, its conv body started from the Barlow Twins encoder, fine-tuned end to end; grid chosen on valid."
@@ -284,7 +321,7 @@ if args.part in ('ssl', 'all'):
     if len(BT_GRID) > 1:  # lambda and projector width: chosen on seed 0's VALID probe (1% and 10% labels), then fixed for every seed
         def bt_valid(lambd, proj):
             snaps = pretrain('barlow', 0, lambd, proj)[0]
-            accs = {f: pick_snapshot({(e, 'gap'): v for e, v in snaps.items()}, label_subset(ytr, f, seed=0))[1]['valid_acc'] for f in (0.01, 0.1)}
+            accs = {f: pick_snapshot({(e, 'gap'): v for e, v in snaps.items()}, label_subset(ytr, f, seed=0))[1]['valid_acc'] for f in (0.01, 0.1)}  # plain probe, as in session 6
             grid_rows.append(dict(lambd=lambd, proj=proj, valid_1pct=accs[0.01], valid_10pct=accs[0.1]))
             print(f"seed 0: Barlow Twins lambda {lambd:.4g}, projector {proj}: valid probe 1% {accs[0.01]:.3f}, 10% {accs[0.1]:.3f}; load {load():.1f}", flush=True)
             return (accs[0.01] + accs[0.1]) / 2
@@ -303,16 +340,16 @@ if args.part in ('ssl', 'all'):
             idx = label_subset(ytr, frac, seed=seed)
             rows = s.train[idx]
             for key in ('bt', 'simclr'):
-                (e, r), pr = pick_snapshot(feats_of[key], idx)  # pretraining epochs and readout chosen on valid (the probe's valid accuracy)
+                (e, r, nv), pr = pick_snapshot(feats_of[key], idx, VIEWS if frac < 1.0 else (0,), seed=seed)  # pretraining epochs, readout and views chosen on valid
                 f = feats_of[key][(e, r)]
                 kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
                 res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
-                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, {r}, C={pr['C']}", valid=pr['valid_acc']))
+                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, {r}, views {nv}, C={pr['C']}", valid=pr['valid_acc']))
                 if key == 'bt' and args.finetune and frac < 1.0:
                     ft = finetune(rows, seed, snaps_of['bt'][e]['body'], stats_of['bt']); res['bt_finetune'][frac].append(ft['test_acc'])
                     chosen.append(dict(seed=seed, frac=frac, model='bt_finetune', setting=f"epoch {e}, {ft['setting']}", valid=ft['valid_acc']))
-            px = pixel_lr(rows); res['pixel_lr'][frac].append(px['test_acc'])
-            chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"C={px['setting']['C']}", valid=px['valid_acc']))
+            px = pixel_lr(rows, VIEWS if frac < 1.0 else (0,), seed=seed); res['pixel_lr'][frac].append(px['test_acc'])
+            chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"views {px['setting']['views']}, C={px['setting']['C']}", valid=px['valid_acc']))
             if frac < 1.0 or not args.smoke:
                 sp = supervised(rows, seed); res['sup'][frac].append(sp['test_acc'])
                 chosen.append(dict(seed=seed, frac=frac, model='sup', setting=str(sp['setting']), valid=sp['valid_acc']))
@@ -341,7 +378,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), sup_grid=SUP_GRID,
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID,
                per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
 
 if args.part in ('fewshot', 'all'):
@@ -410,9 +447,49 @@ if args.part in ('fewshot', 'all'):
             prep = lambda idx: array_test_dl(sup_l.dls, X[idx]).dataset.x  # images prepared as the supervised model was trained (labels not needed)
             sup_body = body_of(sup_l.model)
             sup_for = {1: sup_body, 5: sup_body}
+        if seed not in bt_feats: bt_feats[seed] = pretrain('barlow', seed)[0]
+        bt_for = {}  # the Barlow Twins snapshot for each shot, chosen on the same valid episodes (digits 0-4) as proto
+        if MIXED:  # the validation classes' images through each Barlow Twins snapshot (prepared as in its pretraining)
+            st = pretrain('barlow', seed)[3]
+            xa = (torch.as_tensor(XF[va], dtype=torch.float32)[:, None] / 255. - st[0][0]) / st[1][0]
+            def bt_valid_feats(e):
+                enc = small_encoder(1, width=args.width); enc[0].load_state_dict(bt_feats[seed][e]['body'])
+                return torch.as_tensor(encode(enc, xa))
+        else: bt_valid_feats = lambda e: torch.as_tensor(bt_feats[seed][e]['valid'][yva < 5])
+        bt_fv = {e: bt_valid_feats(e) for e in bt_feats[seed]}
+        bt_valid = {(e, k): evaluate_episodes(lambda b: b, bt_fv[e], yF[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'] for e in bt_fv for k in (1, 5)}
+        for k in (1, 5):
+            e = max(bt_feats[seed], key=lambda e: bt_valid[(e, k)])  # first of the best (choose_on_valid's rule)
+            bt_for[k] = torch.as_tensor(bt_feats[seed][e]['test'][y[s.test] >= 5])
+            fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {e}", valid=bt_valid[(e, k)]))
+        init_of = {'scratch': (sup_body, prep)}  # the prototypical network's start: (encoder, how its images are prepared)
+        if args.proto_bt_start:  # Meta-Baseline's classifier stage from the Barlow Twins encoder (its snapshot with the best mean validation-class accuracy)
+            if not MIXED: raise SystemExit('--proto-bt-start needs --fs-classes mixed (its choice is made on the validation classes)')
+            e_bt = max(bt_feats[seed], key=lambda e: bt_valid[(e, 1)] + bt_valid[(e, 5)])
+            seed_everything(seed)
+            dls_b = array_dls(XF, yF, tr, bv, size=28, bs=64, device='cpu', stats=pretrain('barlow', seed)[3]); dls_b.valid.bs = 1024
+            bt_l = image_learner(dls_b, 'cnn', width=args.width, progress=False)
+            bt_l.model[0].load_state_dict(bt_feats[seed][e_bt]['body'])
+            snb = Snapshots(SUP_BASE_SNAPS, whole=True)
+            with bt_l.no_logging(): bt_l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[snb])
+            prep_b = lambda idx: array_test_dl(bt_l.dls, XF[idx]).dataset.x
+            xb_va = prep_b(va)
+            def bt_sup_at(e):
+                m = copy.deepcopy(bt_l.model); m.load_state_dict(snb.states[e]); return body_of(m)
+            bts_valid = {}
+            for e in SUP_BASE_SNAPS:
+                b = bt_sup_at(e); bts_valid[e] = (vscore(b, xb_va, 1) + vscore(b, xb_va, 5)) / 2
+            e_b = max(SUP_BASE_SNAPS, key=lambda e: bts_valid[e])
+            print(f"seed {seed}: base classifier from the Barlow Twins encoder (epoch {e_bt}), mean validation-class accuracy per epoch: "
+                  + ', '.join(f"{e}: {v:.3f}" for e, v in bts_valid.items()) + f"; load {load():.1f}", flush=True)
+            from_scratch = (sup_valid[(e_init, 1)] + sup_valid[(e_init, 5)]) / 2
+            fchosen.append(dict(seed=seed, model='bt + supervised (proto init candidate)', setting=f"BT epoch {e_bt}, then epoch {e_b}", valid=bts_valid[e_b]))
+            if bts_valid[e_b] > from_scratch: init_of = {'bt+supervised': (bt_sup_at(e_b), prep_b)}  # a tie keeps the scratch start
+            fchosen.append(dict(seed=seed, model='proto init (chosen)', setting=next(iter(init_of)), valid=max(bts_valid[e_b], from_scratch)))
+        init_name, (init_body, init_prep) = next(iter(init_of.items()))
         sup_x = prep(te)
         # the prototypical network's inputs: as the supervised CNN's when it starts from it, else standardised pixels
-        px_tr, px_va, px_te = (prep(tr), prep(va), sup_x) if args.proto_init == 'supervised' else (xn[tr], xn[va], xn[te])
+        px_tr, px_va, px_te = (init_prep(tr), init_prep(va), init_prep(te)) if args.proto_init == 'supervised' else (xn[tr], xn[va], xn[te])
         if MIXED and args.proto_init != 'supervised': raise SystemExit('--fs-classes mixed needs --proto-init supervised (the standardised pixels are of MNIST alone)')
         trained = {}  # k_shot -> {epoch: encoder weights}: one run of args.proto_epochs per training shot, snapshots kept
         def fit_once(k_shot, snap):
@@ -422,7 +499,7 @@ if args.part in ('fewshot', 'all'):
                 sn = Snapshots(PROTO_SNAPS, whole=args.proto_init != 'supervised')
                 l = proto_learner(enc, px_tr, yF[tr], px_va, yF[va], n_way=5, k_shot=k_shot, n_query=15,
                                   episodes=PROTO_EPISODES, valid_episodes=2, device='cpu', cbs=[sn], metric=PROTO_METRIC,
-                                  init=sup_body if args.proto_init == 'supervised' else None)
+                                  init=init_body if args.proto_init == 'supervised' else None)
                 l.remove_cb(ProgressCallback)
                 with l.no_logging(): l.fit_one_cycle(args.proto_epochs, PROTO_LR)
                 trained[k_shot] = sn.states
@@ -434,20 +511,6 @@ if args.part in ('fewshot', 'all'):
             ch = choose_on_valid(PROTO_GRID, fit_once, lambda enc: vscore(enc, px_va, k, PROTO_METRIC))
             proto_for[k] = ch.result.eval()
             fchosen.append(dict(seed=seed, model=f'proto ({k}-shot test)', setting=str(ch.best), valid=float(ch.table.valid[ch.index])))
-        if seed not in bt_feats: bt_feats[seed] = pretrain('barlow', seed)[0]
-        bt_for = {}  # the Barlow Twins snapshot for each shot, chosen on the same valid episodes (digits 0-4) as proto
-        if MIXED:  # the validation classes' images through each Barlow Twins snapshot (prepared as in its pretraining)
-            st = pretrain('barlow', seed)[3]
-            xa = (torch.as_tensor(XF[va], dtype=torch.float32)[:, None] / 255. - st[0][0]) / st[1][0]
-            def bt_valid_feats(e):
-                enc = small_encoder(1, width=args.width); enc[0].load_state_dict(bt_feats[seed][e]['body'])
-                return torch.as_tensor(encode(enc, xa))
-        else: bt_valid_feats = lambda e: torch.as_tensor(bt_feats[seed][e]['valid'][yva < 5])
-        for k in (1, 5):
-            chb = choose_on_valid([dict(e=e) for e in bt_feats[seed]], bt_valid_feats,
-                                  lambda fv: evaluate_episodes(lambda b: b, fv, yF[va], 5, k, 15, VALID_EPISODES, seed=1000)['acc'])
-            bt_for[k] = torch.as_tensor(bt_feats[seed][chb.best['e']]['test'][y[s.test] >= 5])
-            fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {chb.best['e']}", valid=float(chb.table.valid[chb.index])))
         for k in (1, 5):
             ev = dict(proto=evaluate_episodes(proto_for[k], px_te, y[te], 5, k, 15, TEST_EPISODES, seed=seed, metric=PROTO_METRIC),
                       pixels=evaluate_episodes(lambda b: b.flatten(1), xn[te], y[te], 5, k, 15, TEST_EPISODES, seed=seed),
@@ -473,7 +536,7 @@ if args.part in ('fewshot', 'all'):
         out[f'best_baseline_{k}shot'] = best
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
         for n in ('pixels', 'supervised', 'barlow_twins', 'supervised_cosine'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
-    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs)
+    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_bt_start=args.proto_bt_start, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs)
 
 import platform
 def cpu_name():

@@ -14,7 +14,7 @@ from fastai.vision.augment import aug_transforms, RandomResizedCropGPU, RandomEr
 from fastai.vision.all import TensorImage, Pipeline
 from .core import InputError
 from .task import choose_on_valid
-from .vision import scratch_cnn
+from .vision import scratch_cnn, _vision_aug
 
 # %% auto #0
 __all__ = ['SSL_METHODS', 'PROBE_CS', 'KNN_KS', 'off_diagonal', 'barlow_twins_loss', 'nt_xent_loss', 'projector', 'small_encoder',
@@ -195,14 +195,22 @@ def ssl_learner(dls, # `DataLoaders` of images (e.g. `image_set_dls(name, aug=Fa
 def encode(encoder:nn.Module, # images to feature vectors
            x:torch.Tensor, # images (n, c, h, w), prepared as the encoder was trained on them
            bs:int=512, # images per forward pass
+           views:int=0, # also encode this many random augmentations of `x`, for a probe trained on augmented views
+           tfms:list|None=None, # fastai batch transforms for those views; default: the vision chapter's training augmentation
           ) -> np.ndarray:
-    "The encoder's features of images `x` in eval mode, as a float32 numpy array `(n, features)`."
+    """The encoder's features of images `x` in eval mode, as a float32 numpy array `(n, features)`. With `views=k`: the
+    features of `x` followed by those of k random augmentations of it, `((k + 1) * n, features)`; their labels are `np.tile(y, k + 1)`."""
+    if isinstance(views, bool) or not isinstance(views, (int, np.integer)) or views < 0:
+        raise InputError(f"views must be a whole number >= 0 (how many augmented copies of the images to encode), got {views!r}")
+    pipe = Pipeline(tfms if tfms is not None else _vision_aug(), split_idx=0) if views else None
     was = encoder.training
     encoder.eval()
-    dev = next(encoder.parameters()).device
-    out = np.concatenate([encoder(x[i:i + bs].to(dev)).float().cpu().numpy() for i in range(0, len(x), bs)])
-    encoder.train(was)
-    return out
+    dev = next((p.device for p in encoder.parameters()), x.device)  # an encoder without weights (e.g. nn.Flatten() for raw pixels) runs where x is
+    def run(aug):
+        chunks = (x[i:i + bs].to(dev) for i in range(0, len(x), bs))
+        return np.concatenate([encoder(pipe(TensorImage(c)).as_subclass(torch.Tensor) if aug else c).float().cpu().numpy() for c in chunks])
+    try: return np.concatenate([run(False)] + [run(True) for _ in range(views)])
+    finally: encoder.train(was)
 
 PROBE_CS = (0.01, 0.1, 1., 10.)  # the linear probe's inverse regularisation, chosen on valid
 KNN_KS = (5, 20)  # the k-NN's neighbours, chosen on valid
