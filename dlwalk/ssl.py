@@ -14,7 +14,7 @@ from fastai.vision.augment import aug_transforms, RandomResizedCropGPU, RandomEr
 from fastai.vision.all import TensorImage, Pipeline
 from .core import InputError
 from .task import choose_on_valid
-from .vision import scratch_cnn, _vision_aug
+from .vision import scratch_cnn, vision_aug
 
 # %% auto #0
 __all__ = ['SSL_METHODS', 'PROBE_CS', 'KNN_KS', 'off_diagonal', 'barlow_twins_loss', 'nt_xent_loss', 'projector', 'small_encoder',
@@ -202,7 +202,7 @@ def encode(encoder:nn.Module, # images to feature vectors
     features of `x` followed by those of k random augmentations of it, `((k + 1) * n, features)`; their labels are `np.tile(y, k + 1)`."""
     if isinstance(views, bool) or not isinstance(views, (int, np.integer)) or views < 0:
         raise InputError(f"views must be a whole number >= 0 (how many augmented copies of the images to encode), got {views!r}")
-    pipe = Pipeline(tfms if tfms is not None else _vision_aug(), split_idx=0) if views else None
+    pipe = Pipeline(tfms if tfms is not None else vision_aug(), split_idx=0) if views else None
     was = encoder.training
     encoder.eval()
     dev = next((p.device for p in encoder.parameters()), x.device)  # an encoder without weights (e.g. nn.Flatten() for raw pixels) runs where x is

@@ -26,11 +26,11 @@ from .pretrained import OFFLINE_WEIGHTS, PRETRAINED_MIN_SIZE, offline_weights, h
 
 # %% auto #0
 __all__ = ['IMAGE_SETS', 'SVC_GRID', 'DEFAULT_PRETRAINED', 'VISION_BUDGET', 'ArrayImages', 'ArrayImageDL', 'AugmentBatch',
-           'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_set_dls', 'image_items', 'folder_dls',
-           'conv_block', 'scratch_cnn', 'body_head_splitter', 'check_timm_name', 'weights_source', 'check_pretrained',
-           'image_learner', 'read_backbone', 'svc_baseline', 'plain_fit', 'transfer_digits', 'show_top_losses',
-           'first_conv', 'conv_filters', 'show_filters', 'activation_maps', 'grad_cam', 'prepare_images',
-           'vision_predict', 'vision_train', 'vision_recipe', 'vision_from_recipe']
+           'vision_aug', 'array_dls', 'digits_dls', 'digits_test_dl', 'array_test_dl', 'image_set_dls', 'image_items',
+           'folder_dls', 'conv_block', 'scratch_cnn', 'body_head_splitter', 'check_timm_name', 'weights_source',
+           'check_pretrained', 'image_learner', 'read_backbone', 'svc_baseline', 'plain_fit', 'transfer_digits',
+           'show_top_losses', 'first_conv', 'conv_filters', 'show_filters', 'activation_maps', 'grad_cam',
+           'prepare_images', 'vision_predict', 'vision_train', 'vision_recipe', 'vision_from_recipe']
 
 # %% ../nbs/03_vision.ipynb #b98c11d6
 class ArrayImages:
@@ -87,7 +87,9 @@ def _as_nchw(X) -> torch.Tensor:
     if x.ndim != 4: raise InputError(f"images must be (n, h, w), (n, h, w, c) or (n, c, h, w); got shape {tuple(x.shape)}")
     return x.contiguous()
 
-def _vision_aug(): return aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_warp=0.1, max_lighting=0., p_affine=0.75)
+def vision_aug() -> list:
+    "The training augmentation of dlwalk's image learners (fastai batch transforms): small rotations, zooms and warps, no flips (a mirrored digit is not the same digit)."
+    return aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_warp=0.1, max_lighting=0., p_affine=0.75)
 
 # %% ../nbs/03_vision.ipynb #16076acd
 def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 or float 0-1
@@ -112,7 +114,7 @@ def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 
     else: mean, std = torch.tensor(stats[0], dtype=torch.float32), torch.tensor(stats[1], dtype=torch.float32)
     x = (x - mean[:, None, None]) / std[:, None, None]
     dev = default_device(device)
-    after = Pipeline([AugmentBatch(_vision_aug())] if aug else [], split_idx=0)
+    after = Pipeline([AugmentBatch(vision_aug())] if aug else [], split_idx=0)
     ds = lambda idx: ArrayImages(x[torch.as_tensor(idx)], yi[torch.as_tensor(idx)], vocab)
     trn = ArrayImageDL(ds(train_idx), bs=bs, shuffle=True, drop_last=len(train_idx) > bs, device=dev, after_batch=after)
     val = ArrayImageDL(ds(valid_idx), bs=bs * 2, device=dev, after_batch=Pipeline([], split_idx=1))
@@ -238,7 +240,7 @@ def folder_dls(items:pd.DataFrame, # from `image_items`
     "fastai `DataLoaders` from a `path,label` table: RGB, squished to `size`, augmented (train), normalised (ImageNet's statistics by default)."
     df = items.iloc[np.concatenate([train_idx, valid_idx])].reset_index(drop=True)
     stats = imagenet_stats if stats is None else ([float(v) for v in stats[0]], [float(v) for v in stats[1]])
-    tfms = (_vision_aug() if aug else []) + [Normalize.from_stats(*stats)]
+    tfms = (vision_aug() if aug else []) + [Normalize.from_stats(*stats)]
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_x=ColReader('path'), get_y=ColReader('label'),
                        splitter=IndexSplitter(np.arange(len(train_idx), len(df))),
                        item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=tfms)
