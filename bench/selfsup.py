@@ -34,6 +34,9 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 9 (bench/README.md, "Session 9 run"): the session 8 configuration below with --probe-views 0,8,32 and
+--bt-grid 2e-2:512,5e-2:512,1e-1:512,2e-2:1024; part fewshot with --fs-classes mixed --proto-bt-start --epochs 100
+--snapshots 5 --proj 512 --lambd 0.02 --proto-epochs 8 --proto-lr 1e-4.
 Configuration of the session 8 run (bench/README.md, "selfsup ssl part, session 8: longer pretraining"):
   OMP_NUM_THREADS=1 python bench/selfsup.py --part ssl --seeds 3 --epochs 100 --snapshots 5 --width 8 --proj 1024 \
       --bt-grid 2e-2:512 --probe-readout gap,flat --no-finetune --threads 1 --features FILE.npz
