@@ -412,19 +412,24 @@ if args.part in ('fewshot', 'all'):
     ci = {k: {1: [], 5: []} for k in fs}
     fchosen = []
     vscore = lambda emb, xv, k, metric='euclidean': evaluate_episodes(emb, xv, yF[va], 5, k, 15, VALID_EPISODES, seed=1000, metric=metric)['acc']
+    body_of = lambda m: torch.nn.Sequential(m[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
+    def base_classifier(seed, stats=None, body=None):
+        """--fs-classes mixed: the CNN trained as a 10-class classifier on the base images (SUP_BASE_EPOCHS at SUP_BASE_LR), from
+        scratch or with its conv body started from `body` (images normalised with `stats`): `({epoch: pooled encoder} for
+        SUP_BASE_SNAPS, how its images are prepared)`."""
+        seed_everything(seed)
+        dls = array_dls(XF, yF, tr, bv, size=28, bs=64, device='cpu', stats=stats); dls.valid.bs = 1024
+        l = image_learner(dls, 'cnn', width=args.width, progress=False)
+        if body is not None: l.model[0].load_state_dict(body)
+        sn = Snapshots(SUP_BASE_SNAPS, whole=True)
+        with l.no_logging(): l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[sn])
+        def at(e):
+            m = copy.deepcopy(l.model); m.load_state_dict(sn.states[e]); return body_of(m)
+        return {e: at(e) for e in SUP_BASE_SNAPS}, lambda idx: array_test_dl(l.dls, XF[idx]).dataset.x
     for seed in range(args.seeds):
-        body_of = lambda m: torch.nn.Sequential(m[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
         if MIXED:  # one run of SUP_BASE_EPOCHS, snapshots kept; the snapshot chosen per shot on the validation classes' episodes
-            seed_everything(seed)
-            dls = array_dls(XF, yF, tr, bv, size=28, bs=64, device='cpu'); dls.valid.bs = 1024
-            sup_l = image_learner(dls, 'cnn', width=args.width, progress=False)
-            snl = Snapshots(SUP_BASE_SNAPS, whole=True)
-            with sup_l.no_logging(): sup_l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[snl])
-            prep = lambda idx: array_test_dl(sup_l.dls, XF[idx]).dataset.x
+            sup_bodies, prep = base_classifier(seed)
             px_va = prep(va)
-            def sup_at(e):
-                m = copy.deepcopy(sup_l.model); m.load_state_dict(snl.states[e]); return body_of(m)
-            sup_bodies = {e: sup_at(e) for e in SUP_BASE_SNAPS}
             sup_valid = {(e, k): vscore(b, px_va, k) for e, b in sup_bodies.items() for k in (1, 5)}
             sup_for = {}
             for k in (1, 5):
@@ -465,31 +470,21 @@ if args.part in ('fewshot', 'all'):
             e = max(bt_feats[seed], key=lambda e: bt_valid[(e, k)])  # first of the best (choose_on_valid's rule)
             bt_for[k] = torch.as_tensor(bt_feats[seed][e]['test'][y[s.test] >= 5])
             fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {e}", valid=bt_valid[(e, k)]))
-        init_of = {'scratch': (sup_body, prep)}  # the prototypical network's start: (encoder, how its images are prepared)
+        init_body, init_prep = sup_body, prep  # the prototypical network's start, and how its images are prepared
         if args.proto_bt_start:  # Meta-Baseline's classifier stage from the Barlow Twins encoder (its snapshot with the best mean validation-class accuracy)
             if not MIXED: raise SystemExit('--proto-bt-start needs --fs-classes mixed (its choice is made on the validation classes)')
             e_bt = max(bt_feats[seed], key=lambda e: bt_valid[(e, 1)] + bt_valid[(e, 5)])
-            seed_everything(seed)
-            dls_b = array_dls(XF, yF, tr, bv, size=28, bs=64, device='cpu', stats=pretrain('barlow', seed)[3]); dls_b.valid.bs = 1024
-            bt_l = image_learner(dls_b, 'cnn', width=args.width, progress=False)
-            bt_l.model[0].load_state_dict(bt_feats[seed][e_bt]['body'])
-            snb = Snapshots(SUP_BASE_SNAPS, whole=True)
-            with bt_l.no_logging(): bt_l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[snb])
-            prep_b = lambda idx: array_test_dl(bt_l.dls, XF[idx]).dataset.x
+            bt_bodies, prep_b = base_classifier(seed, stats=st, body=bt_feats[seed][e_bt]['body'])
             xb_va = prep_b(va)
-            def bt_sup_at(e):
-                m = copy.deepcopy(bt_l.model); m.load_state_dict(snb.states[e]); return body_of(m)
-            bts_valid = {}
-            for e in SUP_BASE_SNAPS:
-                b = bt_sup_at(e); bts_valid[e] = (vscore(b, xb_va, 1) + vscore(b, xb_va, 5)) / 2
+            bts_valid = {e: (vscore(b, xb_va, 1) + vscore(b, xb_va, 5)) / 2 for e, b in bt_bodies.items()}
             e_b = max(SUP_BASE_SNAPS, key=lambda e: bts_valid[e])
             print(f"seed {seed}: base classifier from the Barlow Twins encoder (epoch {e_bt}), mean validation-class accuracy per epoch: "
                   + ', '.join(f"{e}: {v:.3f}" for e, v in bts_valid.items()) + f"; load {load():.1f}", flush=True)
             from_scratch = (sup_valid[(e_init, 1)] + sup_valid[(e_init, 5)]) / 2
             fchosen.append(dict(seed=seed, model='bt + supervised (proto init candidate)', setting=f"BT epoch {e_bt}, then epoch {e_b}", valid=bts_valid[e_b]))
-            if bts_valid[e_b] > from_scratch: init_of = {'bt+supervised': (bt_sup_at(e_b), prep_b)}  # a tie keeps the scratch start
-            fchosen.append(dict(seed=seed, model='proto init (chosen)', setting=next(iter(init_of)), valid=max(bts_valid[e_b], from_scratch)))
-        init_name, (init_body, init_prep) = next(iter(init_of.items()))
+            if bts_valid[e_b] > from_scratch: init_body, init_prep = bt_bodies[e_b], prep_b  # a tie keeps the scratch start
+            fchosen.append(dict(seed=seed, model='proto init (chosen)', setting='bt+supervised' if init_body is not sup_body else 'scratch',
+                                valid=max(bts_valid[e_b], from_scratch)))
         sup_x = prep(te)
         # the prototypical network's inputs: as the supervised CNN's when it starts from it, else standardised pixels
         px_tr, px_va, px_te = (init_prep(tr), init_prep(va), init_prep(te)) if args.proto_init == 'supervised' else (xn[tr], xn[va], xn[te])
