@@ -134,10 +134,16 @@ p.add_argument('--proto-bt-start', action='store_true',
                help="--fs-classes mixed: Meta-Baseline's classifier stage is also run from the Barlow Twins encoder (self-supervised, then "
                     "supervised on the base classes, then meta-trained); the prototypical network's start is chosen on the validation classes "
                     "among the snapshots of both classifier runs")
+p.add_argument('--proto-ssl', default='0',
+               help="part fewshot with --proto-bt-start (session 10): candidate weights of a Barlow Twins loss on unlabelled images added to "
+                    "each training step of the Barlow-Twins-started classifier stage and of the meta-training after it "
+                    "(`dlwalk.ssl.add_ssl_loss`, projector --proj, lambda --lambd), e.g. '0,2e-3,2e-2': one classifier run per weight, the "
+                    "start chosen on the validation classes among them and the scratch start. The unlabelled images: the train splits of "
+                    "MNIST 5k and Animal MNIST, all classes (those the Barlow Twins baseline was pretrained on, plus the animals)")
 p.add_argument('--proto-lr', type=float, default=None,
                help="prototypical network's one-cycle rate; default 1e-3 with --proto-init supervised, 3e-3 with none (session 7, --fs-classes mixed: "
                     "1e-4, chosen on seed 0's validation-class episodes among 1e-3, 3e-4, 1e-4)")
-p.add_argument('--only-seeds', default=None, help="part ssl: run only these seeds (e.g. '1,2'; with --bt-grid of one candidate), "
+p.add_argument('--only-seeds', default=None, help="parts ssl and fewshot: run only these seeds (e.g. '1,2'; part ssl: with --bt-grid of one candidate), "
                "to split the seeds over processes; the per-seed lines are then combined by hand")
 p.add_argument('--probe-readout', default='gap,flat',
                help="part ssl: the frozen features the linear probe (and k-NN) may read, chosen on valid with the snapshot: 'gap' = the encoder's "
@@ -145,6 +151,8 @@ p.add_argument('--probe-readout', default='gap,flat',
 p.add_argument('--probe-views', default='0',
                help="part ssl, 1%% and 10%% labels: the linear probe may also train on this many augmented views of each labelled image "
                     "(dlwalk.ssl.encode(views=k), the supervised CNN's own augmentation; e.g. '0,8,32'), chosen on valid with the snapshot and readout")
+p.add_argument('--no-simclr', dest='simclr', action='store_false',
+               help="part ssl: skip SimCLR (its rows and JSON keys stay empty / null; session 10's 300-epoch run, for time)")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
@@ -160,7 +168,7 @@ from dlwalk.core import seed_everything
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
 from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
-from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset
+from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset, add_ssl_loss
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
 FRACS = tuple(float(f) for f in args.fracs.split(','))
@@ -169,11 +177,13 @@ VIEWS = tuple(int(v) for v in args.probe_views.split(','))
 assert all(v >= 0 for v in VIEWS), f"--probe-views: whole numbers >= 0, got {args.probe_views}"
 assert set(READOUTS) <= {'gap', 'flat'}, f"--probe-readout: 'gap' and/or 'flat', got {args.probe_readout}"
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
-SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60)
+SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100, 200, 300) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60); session 10: 200, 300 (sessions 8-9 chose 100, the edge; the encoder gets 300 pretraining epochs)
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
 SUP_BASE_EPOCHS, SUP_BASE_LR, SUP_BASE_SNAPS = 20, 3e-3, (5, 10, 15, 20)  # --fs-classes mixed: the supervised base CNN, snapshot chosen on validation classes
 PROTO_SNAPS = sorted({max(1, round(args.proto_epochs * (i + 1) / 4)) for i in range(4)})  # proto snapshots (epochs), chosen on valid episodes
+PROTO_SSL = tuple(float(w) for w in args.proto_ssl.split(','))
+assert all(w >= 0 for w in PROTO_SSL), f"--proto-ssl: weights >= 0, got {args.proto_ssl}"
 PROTO_GRID = [dict(k_shot=k, snap=e) for k in (1, 5) for e in PROTO_SNAPS]
 PROTO_LR = args.proto_lr if args.proto_lr is not None else (1e-3 if args.proto_init == 'supervised' else 3e-3)  # meta-training from a trained encoder: a smaller rate (fixed before the run)
 PROTO_METRIC = 'cosine' if args.proto_init == 'supervised' else 'euclidean'  # training shots and epochs chosen on valid
@@ -334,7 +344,7 @@ if args.part in ('ssl', 'all'):
         print(pd.DataFrame(grid_rows).to_string(index=False)); print(f"chosen: lambda {bt_cfg[0]:.4g}, projector {bt_cfg[1]}", flush=True)
     for seed in SEED_LIST:
         snaps_of, stats_of, feats_of = {}, {}, {}
-        for method, key in (('barlow', 'bt'), ('simclr', 'simclr')):
+        for method, key in (('barlow', 'bt'), ('simclr', 'simclr'))[:2 if args.simclr else 1]:
             snaps, wall, loss, stats = pretrain(method, seed, *(bt_cfg if method == 'barlow' else (None, None)))
             snaps_of[key], stats_of[key], feats_of[key] = snaps, stats, readout_feats(snaps, stats); walls[key].append(wall)
             print(f"seed {seed}: {method} pretrained {args.epochs} epochs in {wall:.0f} s (final train loss {loss:.3f}); load {load():.1f}", flush=True)
@@ -342,7 +352,7 @@ if args.part in ('ssl', 'all'):
         for frac in FRACS:
             idx = label_subset(ytr, frac, seed=seed)
             rows = s.train[idx]
-            for key in ('bt', 'simclr'):
+            for key in feats_of:
                 (e, r, nv), pr = pick_snapshot(feats_of[key], idx, VIEWS if frac < 1.0 else (0,), seed=seed)  # pretraining epochs, readout and views chosen on valid
                 f = feats_of[key][(e, r)]
                 kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
@@ -363,7 +373,7 @@ if args.part in ('ssl', 'all'):
     print(pd.DataFrame([dict(model=k, **{f"{f:.0%} labels": fmt(v[f]) for f in FRACS}) for k, v in res.items()]).to_string(index=False))
     print("\nBarlow Twins probe minus each baseline (test accuracy, paired by seed):")
     for f in (FRACS[:2] if len(SEED_LIST) >= 2 else ()):
-        for b in ('sup', 'pixel_lr', 'simclr_probe'):
+        for b in ('sup', 'pixel_lr', 'simclr_probe')[:3 if args.simclr else 2]:
             d = paired_diff(res['bt_probe'][f], res[b][f], higher_is_better=True)
             print(f"  {f:.0%} labels, bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
         if len(res['bt_finetune'][f]) >= 2:
@@ -374,7 +384,7 @@ if args.part in ('ssl', 'all'):
           f"({'/'.join(READOUTS)}) and snapshot chosen on valid):")
     for name, v in [('Supervised (same CNN, all labels)', res['sup'][1.0]), ('SimCLR', res['simclr_probe'][1.0]), ('Barlow Twins', res['bt_probe'][1.0])]:
         print(f"  {name:<36} {fmt(v) if len(v) >= 2 else '-'}")
-    print(f"  pretraining wall time per run: Barlow Twins {np.median(walls['bt']):.0f} s, SimCLR {np.median(walls['simclr']):.0f} s (median)")
+    print(f"  pretraining wall time per run: Barlow Twins {np.median(walls['bt']):.0f} s" + (f", SimCLR {np.median(walls['simclr']):.0f} s" if walls['simclr'] else '') + " (median)")
     m = lambda k, f: spread(res[k][f])[0] if len(res[k][f]) >= 2 else None
     out.update(bt_probe_acc_1pct=m('bt_probe', 0.01), bt_probe_acc_10pct=m('bt_probe', 0.1), sup_acc_1pct=m('sup', 0.01), sup_acc_10pct=m('sup', 0.1),
                pixel_lr_acc_1pct=m('pixel_lr', 0.01), pixel_lr_acc_10pct=m('pixel_lr', 0.1),
@@ -382,7 +392,7 @@ if args.part in ('ssl', 'all'):
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
                proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID,
-               per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])))
+               per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])) if walls['simclr'] else None)
 
 if args.part in ('fewshot', 'all'):
     from dlwalk.fewshot import class_split
@@ -408,27 +418,33 @@ if args.part in ('fewshot', 'all'):
         print(f"few-shot classes: {len(tr)} base training images (10 classes), {len(va)} validation-class images (5 classes), {len(te)} novel test images", flush=True)
     xt = torch.as_tensor(X, dtype=torch.float32)[:, None] / 255.
     xn = (xt - xt[s.train].mean()) / xt[s.train].std()
+    pool = np.concatenate([s.train, off + sa.train]) if MIXED else s.train  # --proto-ssl: the unlabelled images (rows of XF)
     fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins', 'supervised_cosine')}
     ci = {k: {1: [], 5: []} for k in fs}
     fchosen = []
     vscore = lambda emb, xv, k, metric='euclidean': evaluate_episodes(emb, xv, yF[va], 5, k, 15, VALID_EPISODES, seed=1000, metric=metric)['acc']
     body_of = lambda m: torch.nn.Sequential(m[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
-    def base_classifier(seed, stats=None, body=None):
+    def base_classifier(seed, stats=None, body=None, aux=0.):
         """--fs-classes mixed: the CNN trained as a 10-class classifier on the base images (SUP_BASE_EPOCHS at SUP_BASE_LR), from
-        scratch or with its conv body started from `body` (images normalised with `stats`): `({epoch: pooled encoder} for
-        SUP_BASE_SNAPS, how its images are prepared)`."""
+        scratch or with its conv body started from `body` (images normalised with `stats`), with aux > 0 also with `aux` x the
+        Barlow Twins loss on the unlabelled `pool` images (`add_ssl_loss`): `({epoch: pooled encoder} for SUP_BASE_SNAPS, how its
+        images are prepared, the aux loss's projector or None)`."""
         seed_everything(seed)
         dls = array_dls(XF, yF, tr, bv, size=28, bs=64, device='cpu', stats=stats); dls.valid.bs = 1024
         l = image_learner(dls, 'cnn', width=args.width, progress=False)
         if body is not None: l.model[0].load_state_dict(body)
+        if aux:
+            auxcb = add_ssl_loss(l, array_test_dl(l.dls, XF[pool]).dataset.x, weight=aux, sizes=(args.proj, args.proj), lambd=LAMBD,
+                                 encoder=torch.nn.Sequential(l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()))
         sn = Snapshots(SUP_BASE_SNAPS, whole=True)
         with l.no_logging(): l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[sn])
+        if aux: print(f"seed {seed}: base classifier with aux weight {aux:g}: Barlow Twins loss {np.mean(auxcb.values[:50]):.1f} -> {np.mean(auxcb.values[-50:]):.1f}", flush=True)
         def at(e):
             m = copy.deepcopy(l.model); m.load_state_dict(sn.states[e]); return body_of(m)
-        return {e: at(e) for e in SUP_BASE_SNAPS}, lambda idx: array_test_dl(l.dls, XF[idx]).dataset.x
-    for seed in range(args.seeds):
+        return {e: at(e) for e in SUP_BASE_SNAPS}, lambda idx: array_test_dl(l.dls, XF[idx]).dataset.x, (auxcb.projector if aux else None)
+    for seed in SEED_LIST:
         if MIXED:  # one run of SUP_BASE_EPOCHS, snapshots kept; the snapshot chosen per shot on the validation classes' episodes
-            sup_bodies, prep = base_classifier(seed)
+            sup_bodies, prep, _ = base_classifier(seed)
             px_va = prep(va)
             sup_valid = {(e, k): vscore(b, px_va, k) for e, b in sup_bodies.items() for k in (1, 5)}
             sup_for = {}
@@ -470,26 +486,28 @@ if args.part in ('fewshot', 'all'):
             e = max(bt_feats[seed], key=lambda e: bt_valid[(e, k)])  # first of the best (choose_on_valid's rule)
             bt_for[k] = torch.as_tensor(bt_feats[seed][e]['test'][y[s.test] >= 5])
             fchosen.append(dict(seed=seed, model=f'barlow_twins ({k}-shot test)', setting=f"epoch {e}", valid=bt_valid[(e, k)]))
-        init_body, init_prep = sup_body, prep  # the prototypical network's start, and how its images are prepared
+        init_body, init_prep, init_aux = sup_body, prep, 0.  # the prototypical network's start, how its images are prepared, its aux weight
         if args.proto_bt_start:  # Meta-Baseline's classifier stage from the Barlow Twins encoder (its snapshot with the best mean validation-class accuracy)
             if not MIXED: raise SystemExit('--proto-bt-start needs --fs-classes mixed (its choice is made on the validation classes)')
             e_bt = max(bt_feats[seed], key=lambda e: bt_valid[(e, 1)] + bt_valid[(e, 5)])
-            bt_bodies, prep_b = base_classifier(seed, stats=st, body=bt_feats[seed][e_bt]['body'])
-            xb_va = prep_b(va)
-            bts_valid = {e: (vscore(b, xb_va, 1) + vscore(b, xb_va, 5)) / 2 for e, b in bt_bodies.items()}
-            e_b = max(SUP_BASE_SNAPS, key=lambda e: bts_valid[e])
-            print(f"seed {seed}: base classifier from the Barlow Twins encoder (epoch {e_bt}), mean validation-class accuracy per epoch: "
-                  + ', '.join(f"{e}: {v:.3f}" for e, v in bts_valid.items()) + f"; load {load():.1f}", flush=True)
-            from_scratch = (sup_valid[(e_init, 1)] + sup_valid[(e_init, 5)]) / 2
-            fchosen.append(dict(seed=seed, model='bt + supervised (proto init candidate)', setting=f"BT epoch {e_bt}, then epoch {e_b}", valid=bts_valid[e_b]))
-            if bts_valid[e_b] > from_scratch: init_body, init_prep = bt_bodies[e_b], prep_b  # a tie keeps the scratch start
-            fchosen.append(dict(seed=seed, model='proto init (chosen)', setting='bt+supervised' if init_body is not sup_body else 'scratch',
-                                valid=max(bts_valid[e_b], from_scratch)))
+            best, init_name = (sup_valid[(e_init, 1)] + sup_valid[(e_init, 5)]) / 2, 'scratch'  # the scratch start's mean validation-class accuracy
+            for w in PROTO_SSL:  # the classifier stage from the Barlow Twins encoder, with each aux weight (--proto-ssl; 0: none)
+                bt_bodies, prep_b, proj_b = base_classifier(seed, stats=st, body=bt_feats[seed][e_bt]['body'], aux=w)
+                xb_va = prep_b(va)
+                bts_valid = {e: (vscore(b, xb_va, 1) + vscore(b, xb_va, 5)) / 2 for e, b in bt_bodies.items()}
+                e_b = max(SUP_BASE_SNAPS, key=lambda e: bts_valid[e])
+                print(f"seed {seed}: base classifier from the Barlow Twins encoder (epoch {e_bt}), aux weight {w:g}, mean validation-class accuracy per epoch: "
+                      + ', '.join(f"{e}: {v:.3f}" for e, v in bts_valid.items()) + f"; load {load():.1f}", flush=True)
+                fchosen.append(dict(seed=seed, model='bt + supervised (proto init candidate)', setting=f"BT epoch {e_bt}, aux {w:g}, then epoch {e_b}", valid=bts_valid[e_b]))
+                if bts_valid[e_b] > best:  # a tie keeps the earlier candidate (scratch first)
+                    best, init_name, init_body, init_prep, init_aux, init_proj = bts_valid[e_b], f"bt+supervised, aux {w:g}", bt_bodies[e_b], prep_b, w, proj_b
+            fchosen.append(dict(seed=seed, model='proto init (chosen)', setting=init_name, valid=best))
         sup_x = prep(te)
         # the prototypical network's inputs: as the supervised CNN's when it starts from it, else standardised pixels
         px_tr, px_va, px_te = (init_prep(tr), init_prep(va), init_prep(te)) if args.proto_init == 'supervised' else (xn[tr], xn[va], xn[te])
         if MIXED and args.proto_init != 'supervised': raise SystemExit('--fs-classes mixed needs --proto-init supervised (the standardised pixels are of MNIST alone)')
         trained = {}  # k_shot -> {epoch: encoder weights}: one run of args.proto_epochs per training shot, snapshots kept
+        if init_aux: px_pool = init_prep(pool)  # the aux loss's unlabelled images, prepared as the network's inputs
         def fit_once(k_shot, snap):
             if k_shot not in trained:
                 seed_everything(seed)
@@ -499,9 +517,12 @@ if args.part in ('fewshot', 'all'):
                                   episodes=PROTO_EPISODES, valid_episodes=2, device='cpu', cbs=[sn], metric=PROTO_METRIC,
                                   init=init_body if args.proto_init == 'supervised' else None)
                 l.remove_cb(ProgressCallback)
+                if init_aux: auxcb = add_ssl_loss(l, px_pool, weight=init_aux, lambd=LAMBD, proj=copy.deepcopy(init_proj))  # the start's aux weight and projector
                 with l.no_logging(): l.fit_one_cycle(args.proto_epochs, PROTO_LR)
                 trained[k_shot] = sn.states
-                if PROTO_METRIC == 'cosine': print(f"seed {seed}: meta-trained {k_shot}-shot, temperature {l.model.scale.item():.2f}; load {load():.1f}", flush=True)
+                if PROTO_METRIC == 'cosine': print(f"seed {seed}: meta-trained {k_shot}-shot, aux weight {init_aux:g}, temperature {l.model.scale.item():.2f}"
+                                                   + (f", Barlow Twins loss {np.mean(auxcb.values[:50]):.1f} -> {np.mean(auxcb.values[-50:]):.1f}" if init_aux else '')
+                                                   + f"; load {load():.1f}", flush=True)
             enc = small_encoder(1, width=args.width); enc.load_state_dict(trained[k_shot][snap])
             return enc
         proto_for = {}
@@ -523,7 +544,10 @@ if args.part in ('fewshot', 'all'):
     print(f"\n5-way accuracy on the test split's digits 5-9 (never trained on), {TEST_EPISODES} episodes per seed; "
           f"mean +- sample std over {args.seeds} seeds [mean 95% CI over episodes]:")
     print(pd.DataFrame([dict(method=n, **{f"{k}-shot": f"{fmt(v[k])} [+-{np.mean(ci[n][k]):.3f}]" for k in (1, 5)}) for n, v in fs.items()]).to_string(index=False))
-    for k in (1, 5):
+    out['per_seed'] = {n: {f"{k}shot": v[k] for k in (1, 5)} for n, v in fs.items()}  # test accuracy per seed (SEED_LIST order)
+    out['per_seed_ci95'] = {n: {f"{k}shot": v[k] for k in (1, 5)} for n, v in ci.items()}
+    out['seed_list'] = SEED_LIST
+    for k in ((1, 5) if len(SEED_LIST) >= 2 else ()):  # one seed (--only-seeds): per-seed figures only, combined across processes afterwards
         best = max(('pixels', 'supervised', 'barlow_twins'), key=lambda n: np.mean(fs[n][k]))
         d = paired_diff(fs['proto'][k], fs[best][k])
         print(f"  {k}-shot: proto - best baseline ({best}): {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
@@ -534,7 +558,7 @@ if args.part in ('fewshot', 'all'):
         out[f'best_baseline_{k}shot'] = best
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
         for n in ('pixels', 'supervised', 'barlow_twins', 'supervised_cosine'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
-    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_bt_start=args.proto_bt_start, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs)
+    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_bt_start=args.proto_bt_start, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs, proto_ssl=list(PROTO_SSL))
 
 import platform
 def cpu_name():

@@ -20,7 +20,7 @@ from .vision import scratch_cnn, vision_aug
 __all__ = ['SSL_METHODS', 'PROBE_CS', 'KNN_KS', 'off_diagonal', 'barlow_twins_loss', 'nt_xent_loss', 'projector', 'small_encoder',
            'SiameseNet', 'view_transforms', 'TwoViews', 'EmbeddingStd', 'OffDiagonalCorr', 'cross_correlation',
            'SSLLoss', 'ssl_learner', 'encode', 'linear_probe', 'knn_accuracy', 'plot_cross_correlation', 'save_encoder',
-           'label_subset']
+           'label_subset', 'SSLAuxLoss', 'add_ssl_loss']
 
 # %% ../nbs/03b_ssl.ipynb #c07c0024
 def off_diagonal(x:torch.Tensor, # a square matrix
@@ -285,3 +285,63 @@ def label_subset(y, # the labels of the training rows
     y, rng = np.asarray(y), np.random.default_rng(seed)
     keep = [rng.choice(np.flatnonzero(y == c), max(1, round(frac * (y == c).sum())), replace=False) for c in np.unique(y)]
     return np.sort(np.concatenate(keep))
+
+# %% ../nbs/03b_ssl.ipynb #f7f4743d
+class SSLAuxLoss(Callback):
+    "Add `weight` times a self-supervised loss on two views of a random batch of unlabelled images to each training step's loss."
+    order = 60
+    def __init__(self,
+                 x:torch.Tensor, # unlabelled images (n, c, h, w), prepared as the learner's inputs
+                 encoder:nn.Module, # the learner's encoder (images to feature vectors), whose parameters are the model's
+                 projector:nn.Module, # trained with it: its parameters must be in the optimiser (`add_ssl_loss` puts them there)
+                 weight:float=1., # the self-supervised loss's weight beside the task's
+                 bs:int=128, # unlabelled images per step
+                 loss:SSLLoss|None=None, # the self-supervised loss; default `SSLLoss()` (Barlow Twins)
+                 tfms:list|None=None, # transforms for one view; default: `view_transforms` of the images' size
+                ):
+        self.x, self.encoder, self.projector, self.weight, self.bs = x, encoder, projector, weight, bs
+        self.loss, self.tfms, self.pipe, self.values = loss or SSLLoss(), tfms, None, []
+    def before_fit(self): self.projector.to(next(self.learn.model.parameters()).device)
+    def after_loss(self):
+        if not self.training: return
+        xb = self.x[torch.randint(len(self.x), (self.bs,))].to(next(self.projector.parameters()).device)
+        if self.pipe is None: self.pipe = Pipeline(self.tfms or view_transforms(xb.shape[-1]), split_idx=0)
+        view = lambda: self.projector(self.encoder(self.pipe(TensorImage(xb)).as_subclass(torch.Tensor)))
+        aux = self.loss((view(), view()))
+        self.learn.loss_grad = self.learn.loss_grad + self.weight * aux
+        self.values.append(float(aux.detach()))
+
+def add_ssl_loss(learn:Learner, # any fastai `Learner`
+                 x:torch.Tensor, # unlabelled images (n, c, h, w), prepared as the learner's inputs
+                 weight:float=1., # the self-supervised loss's weight beside the task's
+                 method:str='barlow', # 'barlow' or 'simclr'
+                 sizes:tuple=(512, 512), # the projector's widths
+                 lambd:float=5e-3, # Barlow Twins' off-diagonal weight
+                 temperature:float=0.5, # SimCLR's tau
+                 bs:int=128, # unlabelled images per step
+                 encoder:nn.Module|None=None, # images to feature vectors; default: `learn.model.encoder` if it has one, else `learn.model`
+                 tfms:list|None=None, # transforms for one view; default: `view_transforms`
+                 proj:nn.Module|None=None, # a projector to keep training (e.g. an earlier stage's `SSLAuxLoss.projector`); default: a new one of `sizes`
+                ) -> SSLAuxLoss:
+    "Train `learn`'s encoder self-supervised on the unlabelled images `x` as it learns its task: returns the `SSLAuxLoss` callback it added."
+    loss = SSLLoss(method, lambd, temperature)
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not np.isfinite(weight) or weight < 0:
+        raise InputError(f"weight must be a number >= 0, got {weight!r}")
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 2:
+        raise InputError(f"bs must be a whole number >= 2 (a correlation over one image is undefined), got {bs!r}")
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or len(x) < 2:
+        raise InputError(f"x must be a tensor of at least 2 images (n, c, h, w), got {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    encoder = encoder if encoder is not None else getattr(learn.model, 'encoder', learn.model)
+    was = encoder.training
+    with torch.no_grad(): n_features = encoder.eval()(x[:2].to(next(encoder.parameters()).device)).shape[1]
+    encoder.train(was)
+    proj, split = (proj if proj is not None else projector(n_features, sizes)), learn.splitter
+    def splitter(m):  # the learner's parameter groups, the projector's parameters added to the last one
+        ps = split(m)
+        if len(ps) and isinstance(ps[0], (list, tuple)): return [*ps[:-1], [*ps[-1], *proj.parameters()]]
+        return [*ps, *proj.parameters()]
+    learn.splitter, learn.opt = splitter, None  # the optimiser is rebuilt at the next fit, with the projector in it
+    cb = SSLAuxLoss(x, encoder, proj, weight, bs, loss, tfms)
+    learn.add_cb(cb)
+    return cb
+
