@@ -27,13 +27,17 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      classifier on augmented crops), k chosen on valid with the snapshot and readout; valid and test images are encoded
      as they are. At 100% labels the probe trains on the images alone (3,000 x k rows would not fit the run's time).
    - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
-     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60, 100 epochs x
-     3e-3, 1e-2: the baseline gets the same tuning care, more candidates than the probes have; 100 epochs added in
-     session 8 because session 7 chose its edge, 60; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
+     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60, 100, 200, 300
+     epochs x 3e-3, 1e-2: the baseline gets the same tuning care, more candidates than the probes have; 100 epochs added in
+     session 8 because session 7 chose its edge, 60; 200 and 300 in session 10, whose encoder had 300 pretraining epochs and
+     sessions 8-9 chose 100; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
    - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid; with --probe-views, the same
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 10 (bench/README.md, "Session 10 run"): part ssl with --epochs 300 --snapshots 3 --no-simclr (Barlow Twins only,
+for time), SUP_GRID to 300 epochs, one process per seed (--only-seeds); part fewshot with --proto-ssl 0,1e-3,1e-2 on the same
+300-epoch Barlow Twins snapshots, one process per seed; per-seed JSON lines combined afterwards.
 Session 9 (bench/README.md, "Session 9 run"): the session 8 configuration below with --probe-views 0,8,32 and
 --bt-grid 2e-2:512,5e-2:512,1e-1:512,2e-2:1024; part fewshot with --fs-classes mixed --proto-bt-start --epochs 100
 --snapshots 5 --proj 512 --lambd 0.02 --proto-epochs 8 --proto-lr 1e-4.
@@ -88,6 +92,13 @@ prototypical network starts from whichever snapshot of the two runs has the best
 keeps the scratch start). So the network may, like the Barlow Twins baseline, have seen unlabelled images of the novel
 digits (in pretraining), never their labels. The supervised baseline stays the scratch classifier; `supervised_cosine`
 is then no longer the network's own start.
+With --proto-ssl W1,W2,... (session 10, with --proto-bt-start): the Barlow-Twins-started classifier stage is run once per
+weight w, with w x the Barlow Twins loss (`dlwalk.ssl.add_ssl_loss`: projector --proj, lambda --lambd, 128 images a step)
+on unlabelled images beside its cross-entropy (w = 0: none, the session 9 run); the unlabelled images are the train splits
+of MNIST 5k and Animal MNIST, every class (labels never read): the images the Barlow Twins baseline was pretrained on, plus
+the animals, so that the validation classes' unlabelled images are there just as the novel digits' are. The start is chosen
+on the validation classes among the scratch classifier and these runs; the meta-training then keeps the chosen start's
+weight and projector.
 Test: TEST_EPISODES 5-way episodes of the TEST split's digits 5-9 (never seen by any model), 1-shot and 5-shot, 15 queries
 per class, the same episodes for every method (episode seed = run seed); mean accuracy with its 95% confidence interval
 (1.96 standard errors over episodes), then the mean and sample std over seeds, and proto minus the best baseline paired
@@ -96,6 +107,7 @@ by seed.
 Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
                                [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
+                               [--probe-readout gap,flat] [--probe-views 0,8,32] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
