@@ -152,6 +152,10 @@ p.add_argument('--proto-ssl', default='0',
                     "(`dlwalk.ssl.add_ssl_loss`, projector --proj, lambda --lambd), e.g. '0,2e-3,2e-2': one classifier run per weight, the "
                     "start chosen on the validation classes among them and the scratch start. The unlabelled images: the train splits of "
                     "MNIST 5k and Animal MNIST, all classes (those the Barlow Twins baseline was pretrained on, plus the animals)")
+p.add_argument('--proto-ssl-pool', choices=('all', 'base'), default='all',
+               help="--proto-ssl's unlabelled images: 'all' (the train splits of every class, novel ones included: transductive, like the "
+                    "Barlow Twins baseline's pretraining) or 'base' (the base classes' training images only: no image of a validation or "
+                    "novel class, the inductive ablation)")
 p.add_argument('--proto-lr', type=float, default=None,
                help="prototypical network's one-cycle rate; default 1e-3 with --proto-init supervised, 3e-3 with none (session 7, --fs-classes mixed: "
                     "1e-4, chosen on seed 0's validation-class episodes among 1e-3, 3e-4, 1e-4)")
@@ -430,7 +434,7 @@ if args.part in ('fewshot', 'all'):
         print(f"few-shot classes: {len(tr)} base training images (10 classes), {len(va)} validation-class images (5 classes), {len(te)} novel test images", flush=True)
     xt = torch.as_tensor(X, dtype=torch.float32)[:, None] / 255.
     xn = (xt - xt[s.train].mean()) / xt[s.train].std()
-    pool = np.concatenate([s.train, off + sa.train]) if MIXED else s.train  # --proto-ssl: the unlabelled images (rows of XF)
+    pool = tr if args.proto_ssl_pool == 'base' else np.concatenate([s.train, off + sa.train]) if MIXED else s.train  # --proto-ssl: the unlabelled images (rows of XF)
     fs = {k: {1: [], 5: []} for k in ('proto', 'pixels', 'supervised', 'barlow_twins', 'supervised_cosine')}
     ci = {k: {1: [], 5: []} for k in fs}
     fchosen = []
@@ -570,7 +574,7 @@ if args.part in ('fewshot', 'all'):
         out[f'best_baseline_{k}shot'] = best
         out[f'proto_ci95_{k}shot'] = float(np.mean(ci['proto'][k]))
         for n in ('pixels', 'supervised', 'barlow_twins', 'supervised_cosine'): out[f'{n}_acc_{k}shot'] = float(np.mean(fs[n][k]))
-    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_bt_start=args.proto_bt_start, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs, proto_ssl=list(PROTO_SSL))
+    out.update(fs_classes=args.fs_classes, proto_init=args.proto_init, proto_bt_start=args.proto_bt_start, proto_metric=PROTO_METRIC, proto_lr=PROTO_LR, proto_epochs=args.proto_epochs, proto_ssl=list(PROTO_SSL), proto_ssl_pool=args.proto_ssl_pool)
 
 import platform
 def cpu_name():
