@@ -36,8 +36,9 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
 Session 10 (bench/README.md, "Session 10 run"): part ssl with --epochs 300 --snapshots 3 --no-simclr (Barlow Twins only,
-for time), SUP_GRID to 300 epochs, one process per seed (--only-seeds); part fewshot with --proto-ssl 0,1e-3,1e-2 on the same
-300-epoch Barlow Twins snapshots, one process per seed; per-seed JSON lines combined afterwards.
+for time), SUP_GRID to 300 epochs, one process per seed (--only-seeds); part fewshot with --proto-ssl 0,3e-3 on the same
+300-epoch Barlow Twins snapshots, one process per seed, and again with --proto-ssl-pool base (the ablation); per-seed JSON
+lines combined afterwards.
 Session 9 (bench/README.md, "Session 9 run"): the session 8 configuration below with --probe-views 0,8,32 and
 --bt-grid 2e-2:512,5e-2:512,1e-1:512,2e-2:1024; part fewshot with --fs-classes mixed --proto-bt-start --epochs 100
 --snapshots 5 --proj 512 --lambd 0.02 --proto-epochs 8 --proto-lr 1e-4.
@@ -200,6 +201,7 @@ SUP_BASE_EPOCHS, SUP_BASE_LR, SUP_BASE_SNAPS = 20, 3e-3, (5, 10, 15, 20)  # --fs
 PROTO_SNAPS = sorted({max(1, round(args.proto_epochs * (i + 1) / 4)) for i in range(4)})  # proto snapshots (epochs), chosen on valid episodes
 PROTO_SSL = tuple(float(w) for w in args.proto_ssl.split(','))
 assert all(w >= 0 for w in PROTO_SSL), f"--proto-ssl: weights >= 0, got {args.proto_ssl}"
+if any(PROTO_SSL) and not args.proto_bt_start: raise SystemExit('--proto-ssl needs --proto-bt-start (the loss is added to the Barlow-Twins-started classifier stage)')
 PROTO_GRID = [dict(k_shot=k, snap=e) for k in (1, 5) for e in PROTO_SNAPS]
 PROTO_LR = args.proto_lr if args.proto_lr is not None else (1e-3 if args.proto_init == 'supervised' else 3e-3)  # meta-training from a trained encoder: a smaller rate (fixed before the run)
 PROTO_METRIC = 'cosine' if args.proto_init == 'supervised' else 'euclidean'  # training shots and epochs chosen on valid
