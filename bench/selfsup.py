@@ -453,7 +453,7 @@ if args.part in ('fewshot', 'all'):
         if body is not None: l.model[0].load_state_dict(body)
         if aux:
             auxcb = add_ssl_loss(l, array_test_dl(l.dls, XF[pool]).dataset.x, weight=aux, sizes=(args.proj, args.proj), lambd=LAMBD,
-                                 encoder=torch.nn.Sequential(l.model[0], torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()))
+                                 encoder=body_of(l.model))
         sn = Snapshots(SUP_BASE_SNAPS, whole=True)
         with l.no_logging(): l.fit_one_cycle(SUP_BASE_EPOCHS, SUP_BASE_LR, cbs=[sn])
         if aux: print(f"seed {seed}: base classifier with aux weight {aux:g}: Barlow Twins loss {np.mean(auxcb.values[:50]):.1f} -> {np.mean(auxcb.values[-50:]):.1f}", flush=True)

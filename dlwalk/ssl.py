@@ -116,12 +116,14 @@ class TwoViews(Callback):
     def __init__(self,
                  tfms:list|None=None, # fastai batch transforms for one view; default: `view_transforms(size)` of the batch's size
                 ): self.tfms, self.pipe = tfms, None
+    def view(self, x:torch.Tensor) -> torch.Tensor:
+        "One randomly augmented view of the images `x`."
+        if self.pipe is None: self.pipe = Pipeline(self.tfms or view_transforms(x.shape[-1]), split_idx=0)
+        return self.pipe(TensorImage(x)).as_subclass(torch.Tensor)
     def before_batch(self):
         x = self.xb[0]
         if x.shape[0] < 2: raise InputError(f"a self-supervised batch needs at least 2 images, got {x.shape[0]}: use drop_last=True on the training DataLoader")
-        if self.pipe is None: self.pipe = Pipeline(self.tfms or view_transforms(x.shape[-1]), split_idx=0)
-        view = lambda: self.pipe(TensorImage(x)).as_subclass(torch.Tensor)
-        self.learn.xb = (view(), view())
+        self.learn.xb = (self.view(x), self.view(x))
 
 # %% ../nbs/03b_ssl.ipynb #529f044f
 class _PairMetric(Metric):
@@ -169,6 +171,13 @@ class SSLLoss:
         z1, z2 = pred
         return barlow_twins_loss(z1, z2, self.lambd) if self.method == 'barlow' else nt_xent_loss(z1, z2, self.temperature)
 
+def _n_features(encoder, x):
+    "The length of `encoder`'s feature vectors for images like `x` (two of them, in eval mode; the encoder's mode is restored)."
+    was, p = encoder.training, next(encoder.parameters(), None)
+    with torch.no_grad(): n = encoder.eval()(x[:2].to(p.device if p is not None else x.device)).shape[1]
+    encoder.train(was)
+    return n
+
 def ssl_learner(dls, # `DataLoaders` of images (e.g. `image_set_dls(name, aug=False)`); the labels are not used
                 method:str='barlow', # 'barlow' or 'simclr'
                 encoder:nn.Module|None=None, # images to feature vectors; default: `small_encoder(n_in)`
@@ -181,10 +190,7 @@ def ssl_learner(dls, # `DataLoaders` of images (e.g. `image_set_dls(name, aug=Fa
     "A fastai `Learner` that trains `encoder` self-supervised (Barlow Twins or SimCLR) on two views of each image."
     loss = SSLLoss(method, lambd, temperature)
     if encoder is None: encoder = small_encoder(dls.one_batch()[0].shape[1])
-    was = encoder.training
-    with torch.no_grad(): n_features = encoder.eval()(dls.one_batch()[0][:2].cpu()).shape[1]
-    encoder.train(was)
-    model = SiameseNet(encoder, n_features, sizes)
+    model = SiameseNet(encoder, _n_features(encoder, dls.one_batch()[0]), sizes)
     cbs = [TwoViews(tfms)] + list(kwargs.pop('cbs', []))
     learn = Learner(dls, model, loss_func=loss, metrics=[EmbeddingStd(), OffDiagonalCorr()], cbs=cbs, **kwargs)
     learn.ssl_method = method
@@ -300,14 +306,13 @@ class SSLAuxLoss(Callback):
                  tfms:list|None=None, # transforms for one view; default: `view_transforms` of the images' size
                 ):
         self.x, self.encoder, self.projector, self.weight, self.bs = x, encoder, projector, weight, bs
-        self.loss, self.tfms, self.pipe, self.values = loss or SSLLoss(), tfms, None, []
+        self.loss, self.two, self.values = loss or SSLLoss(), TwoViews(tfms), []
     def before_fit(self): self.projector.to(next(self.learn.model.parameters()).device)
     def after_loss(self):
         if not self.training: return
         xb = self.x[torch.randint(len(self.x), (self.bs,))].to(next(self.projector.parameters()).device)
-        if self.pipe is None: self.pipe = Pipeline(self.tfms or view_transforms(xb.shape[-1]), split_idx=0)
-        view = lambda: self.projector(self.encoder(self.pipe(TensorImage(xb)).as_subclass(torch.Tensor)))
-        aux = self.loss((view(), view()))
+        z = lambda: self.projector(self.encoder(self.two.view(xb)))  # each view through the encoder before the next is drawn
+        aux = self.loss((z(), z()))
         self.learn.loss_grad = self.learn.loss_grad + self.weight * aux
         self.values.append(float(aux.detach()))
 
@@ -332,10 +337,7 @@ def add_ssl_loss(learn:Learner, # any fastai `Learner`
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or len(x) < 2:
         raise InputError(f"x must be a tensor of at least 2 images (n, c, h, w), got {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
     encoder = encoder if encoder is not None else getattr(learn.model, 'encoder', learn.model)
-    was = encoder.training
-    with torch.no_grad(): n_features = encoder.eval()(x[:2].to(next(encoder.parameters()).device)).shape[1]
-    encoder.train(was)
-    proj, split = (proj if proj is not None else projector(n_features, sizes)), learn.splitter
+    proj, split = (proj if proj is not None else projector(_n_features(encoder, x), sizes)), learn.splitter
     def splitter(m):  # the learner's parameter groups, the projector's parameters added to the last one
         ps = split(m)
         if len(ps) and isinstance(ps[0], (list, tuple)): return [*ps[:-1], [*ps[-1], *proj.parameters()]]
