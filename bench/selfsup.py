@@ -27,14 +27,16 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      classifier on augmented crops), k chosen on valid with the snapshot and readout; valid and test images are encoded
      as they are. At 100% labels the probe trains on the images alone (3,000 x k rows would not fit the run's time).
    - `sup`: the same encoder architecture (dlwalk's scratch CNN, same width) trained supervised on the labelled rows
-     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60, 100, 200, 300
-     epochs x 3e-3, 1e-2: the baseline gets the same tuning care, more candidates than the probes have; 100 epochs added in
+     alone, with fastai augmentation; epochs and learning rate chosen on valid from SUP_GRID (10, 30, 60, 100, 200, 300,
+     500 epochs x 3e-3, 1e-2: the baseline gets the same tuning care, more candidates than the probes have; 100 epochs added in
      session 8 because session 7 chose its edge, 60; 200 and 300 in session 10, whose encoder had 300 pretraining epochs and
-     sessions 8-9 chose 100; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
+     sessions 8-9 chose 100; 500 in session 13, whose encoder had 1000 and session 10 chose 300; with all 3000 labels, SUP_GRID_FULL: 10 epochs, two rates).
    - `pixel_lr`: logistic regression on the raw pixels (standardised), C chosen on valid; with --probe-views, the same
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 13 (bench/README.md, "Session 13 run"): part ssl as session 10 with --epochs 1000 --snapshots 5 (the encoder kept at
+200, 400, ..., 1000 epochs, chosen on valid) and SUP_GRID to 500 epochs.
 Session 10 (bench/README.md, "Session 10 run"): part ssl with --epochs 300 --snapshots 3 --no-simclr (Barlow Twins only,
 for time), SUP_GRID to 300 epochs, one process per seed (--only-seeds); part fewshot with --proto-ssl 0,3e-3 on the same
 300-epoch Barlow Twins snapshots, one process per seed, and again with --proto-ssl-pool base (the ablation); per-seed JSON
@@ -194,7 +196,7 @@ VIEWS = tuple(int(v) for v in args.probe_views.split(','))
 assert all(v >= 0 for v in VIEWS), f"--probe-views: whole numbers >= 0, got {args.probe_views}"
 assert set(READOUTS) <= {'gap', 'flat'}, f"--probe-readout: 'gap' and/or 'flat', got {args.probe_readout}"
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
-SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100, 200, 300) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60); session 10: 200, 300 (sessions 8-9 chose 100, the edge; the encoder gets 300 pretraining epochs)
+SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100, 200, 300, 500) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60); session 10: 200, 300 (sessions 8-9 chose 100, the edge; the encoder gets 300 pretraining epochs); session 13: 500 (session 10 chose 300, the edge, at 10% at every seed; the encoder gets 1000)
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
 SUP_GRID_BASE = SUP_GRID_FULL  # the few-shot part's supervised base-class encoder (1,500 labels): 10 epochs, two rates
 SUP_BASE_EPOCHS, SUP_BASE_LR, SUP_BASE_SNAPS = 20, 3e-3, (5, 10, 15, 20)  # --fs-classes mixed: the supervised base CNN, snapshot chosen on validation classes
