@@ -132,6 +132,8 @@ def temperature_percentile(z, y, draws=200, seed=0):
 
 def shrunk_temperature(z, y, lam):
     "The temperature minimising the summed NLL of softmax(z / T) plus lam * (log T)^2 (a Gaussian prior on log T at T = 1)."
+    if not lam >= 0: raise ValueError(f"lam (the prior's strength) must be >= 0, got {lam!r}")
+    if len(z) == 0 or len(z) != len(y): raise ValueError(f"need one label per logit row and at least one row, got {len(z)} rows and {len(y)} labels")
     zt, yt = torch.tensor(np.asarray(z, dtype=np.float64)), torch.tensor(np.asarray(y), dtype=torch.long)
     f = lambda lt: float(F.cross_entropy(zt / math.exp(lt), yt, reduction='sum')) + lam * lt * lt
     return float(math.exp(minimize_scalar(f, bounds=(math.log(0.05), math.log(20.)), method='bounded', options=dict(xatol=1e-5)).x))

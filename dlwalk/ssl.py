@@ -235,7 +235,7 @@ def linear_probe(f_train, # training features
     from sklearn.preprocessing import StandardScaler
     fit = lambda C: make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000)).fit(f_train, y_train)
     ch = choose_on_valid([dict(C=c) for c in Cs], fit, lambda m: m.score(f_valid, y_valid))
-    return dict(C=ch.best['C'], valid_acc=float(ch.result.score(f_valid, y_valid)),
+    return dict(C=ch.best['C'], valid_acc=float(ch.table.valid[ch.index]),
                 test_acc=None if f_test is None else float(ch.result.score(f_test, y_test)))
 
 def knn_accuracy(f_train, # training features
@@ -250,7 +250,7 @@ def knn_accuracy(f_train, # training features
     from sklearn.neighbors import KNeighborsClassifier
     fit = lambda k: KNeighborsClassifier(n_neighbors=k, metric='cosine', weights='distance').fit(f_train, y_train)
     ch = choose_on_valid([dict(k=k) for k in ks], fit, lambda m: m.score(f_valid, y_valid))
-    return dict(k=ch.best['k'], valid_acc=float(ch.result.score(f_valid, y_valid)),
+    return dict(k=ch.best['k'], valid_acc=float(ch.table.valid[ch.index]),
                 test_acc=None if f_test is None else float(ch.result.score(f_test, y_test)))
 
 # %% ../nbs/03b_ssl.ipynb #57471e83
