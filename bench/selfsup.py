@@ -35,6 +35,13 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 15 (bench/README.md, "Session 15"): --ckpt-dir makes part ssl resumable across sessions (a run longer than one): the
+pretraining writes a checkpoint after every epoch (`dlwalk.train.CheckpointCallback`: weights, optimiser, schedule position,
+RNG states and the snapshots so far; a resumed run's features are bit-identical to an uninterrupted run's, only the smoothed
+"final train loss" it prints restarts), and each supervised candidate's weights are kept with their valid accuracy. Run
+started with it: 2000 Barlow Twins epochs at width 8 (snapshots every 400, chosen on valid), otherwise as session 14, whose
+valid choice was its last snapshot (1000 epochs) in 4 of 6 cases; a wider encoder was not taken, because on valid it lifted
+the supervised CNN of the same width as much as the probe (session 7's width table).
 Session 13 (bench/README.md, "Session 13 run"): part ssl as session 10 with --epochs 1000 --snapshots 5 (the encoder kept at
 200, 400, ..., 1000 epochs, chosen on valid) and SUP_GRID to 500 epochs.
 Session 10 (bench/README.md, "Session 10 run"): part ssl with --epochs 300 --snapshots 3 --no-simclr (Barlow Twins only,
@@ -111,6 +118,7 @@ Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
                                [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
                                [--probe-readout gap,flat] [--probe-views 0,8,32] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
+                               [--ckpt-dir DIR]
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
@@ -173,6 +181,11 @@ p.add_argument('--probe-views', default='0',
 p.add_argument('--no-simclr', dest='simclr', action='store_false',
                help="part ssl: skip SimCLR (its rows and JSON keys stay empty / null; session 10's 300-epoch run, for time)")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
+p.add_argument('--ckpt-dir', default=None,
+               help="part ssl: a folder for resumable state: each pretraining run's checkpoint (dlwalk.train.CheckpointCallback, "
+                    "after every epoch: weights, optimiser, schedule position, RNG states and the snapshots so far) and each "
+                    "supervised candidate's weights with its valid accuracy; a killed run started again with the same arguments "
+                    "goes on from there (session 15: runs longer than a session)")
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
@@ -229,19 +242,48 @@ def pixel_lr(rows, views=(0,), seed=0):
     r = ch.result
     return dict(setting=dict(C=r['C'], views=ch.best['v']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
 
+def _sup_file(kind, seed, rows, epochs, lr):
+    "Where --ckpt-dir keeps one supervised candidate's weights (None without --ckpt-dir)."
+    if not args.ckpt_dir: return None
+    import hashlib
+    h = hashlib.sha1(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:10]  # which labelled rows
+    return os.path.join(args.ckpt_dir, f"{kind}_{args.data}_w{args.width}_s{seed}_n{len(rows)}_{h}_e{epochs}_lr{lr:g}.safetensors")
+
+def _fit_cached(fn, make, epochs, lr):
+    """`(learner, valid accuracy)` of one grid candidate: trained by `make()` (an untrained learner) and, with --ckpt-dir, its
+    weights and valid accuracy kept in `fn`; a later run loads them instead of training again (the test split is not read here)."""
+    import safetensors.torch
+    learn = make()
+    if fn and os.path.exists(fn):
+        from safetensors import safe_open
+        with safe_open(fn, 'pt') as f: v = float(f.metadata()['valid_acc'])
+        learn.model.load_state_dict(safetensors.torch.load_file(fn))
+        learn.from_ckpt = True
+        return learn, v
+    with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    v = float(learn.validate()[1])
+    if fn:
+        from dlwalk.core import atomic_write
+        sd = {k: t.detach().cpu().contiguous().clone() for k, t in learn.model.state_dict().items()}
+        atomic_write(fn, lambda q: safetensors.torch.save_file(sd, str(q), metadata=dict(valid_acc=repr(v), epochs=str(epochs), lr=repr(lr))))
+    return learn, v
+
 def supervised(rows, seed):
     def fit(epochs, lr):
-        seed_everything(seed)
-        dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
-        dls.valid.bs = 1024  # validation in one batch (with 30 labels the batch size is 8: 125 validation batches an epoch otherwise)
-        learn = image_learner(dls, 'cnn', width=args.width, progress=False)
-        with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-        return learn
-    vacc = lambda l: float(l.validate()[1])
-    ch = choose_on_valid(SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL, fit, vacc)
-    l = ch.result
+        def make():
+            seed_everything(seed)
+            dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
+            dls.valid.bs = 1024  # validation in one batch (with 30 labels the batch size is 8: 125 validation batches an epoch otherwise)
+            return image_learner(dls, 'cnn', width=args.width, progress=False)
+        r = _fit_cached(_sup_file('sup', seed, rows, epochs, lr), make, epochs, lr)
+        n_read[0] += getattr(r[0], 'from_ckpt', False)
+        return r
+    n_read = [0]
+    ch = choose_on_valid(SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL, fit, lambda r: r[1])
+    l, v = ch.result
+    if args.ckpt_dir: print(f"seed {seed}: supervised grid ({len(rows)} labels): {n_read[0]} of {len(ch.table)} candidates read from {args.ckpt_dir}", flush=True)
     test_dl = array_test_dl(l.dls, X[s.test], yte)
-    return dict(setting=ch.best, valid_acc=vacc(l), test_acc=float(l.validate(dl=test_dl)[1]))
+    return dict(setting=ch.best, valid_acc=v, test_acc=float(l.validate(dl=test_dl)[1]))
 
 _cache = {}  # cache keys -> arrays (features and encoder weights of each snapshot, wall time, loss, normalisation), shared through --features
 def _cache_key(method, seed, lambd=None, proj=None):
@@ -251,11 +293,18 @@ if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
 
 class Snapshots(Callback):
-    "Keep a copy of the encoder's weights (`learn.model.encoder`, or `learn.model` with whole=True) after each epoch listed in `at`."
-    def __init__(self, at, whole=False): self.at, self.whole, self.states = set(at), whole, {}
+    """Keep a copy of the encoder's weights (`learn.model.encoder`, or `learn.model` with whole=True) after each epoch listed in `at`,
+    and the training time so far (`wall`). Its state goes into dlwalk.train.CheckpointCallback's checkpoints (`ckpt_state`), so a
+    resumed run keeps the snapshots and the time taken before the interruption."""
+    def __init__(self, at, whole=False): self.at, self.whole, self.states, self.wall = set(at), whole, {}, 0.
+    def before_epoch(self): self.t0 = time.time()
     def after_epoch(self):
+        self.wall += time.time() - self.t0  # an epoch skipped on resume adds ~0 s
         enc = self.learn.model if self.whole else self.learn.model.encoder
-        if self.epoch + 1 in self.at: self.states[self.epoch + 1] = {k: v.detach().clone() for k, v in enc.state_dict().items()}
+        if self.epoch + 1 in self.at and self.epoch + 1 not in self.states:  # a skipped epoch's snapshot came back from the checkpoint
+            self.states[self.epoch + 1] = {k: v.detach().clone() for k, v in enc.state_dict().items()}
+    def ckpt_state(self): return dict(states=self.states, wall=self.wall)
+    def ckpt_load(self, state): self.states, self.wall = {int(e): v for e, v in state['states'].items()}, float(state['wall'])
 
 def pretrain(method, seed, lambd=None, proj=None):
     """`(snaps, wall, loss, stats)`: snaps maps each snapshot epoch to dict(train=, valid=, test= features, body= the conv body's
@@ -283,12 +332,18 @@ def pretrain(method, seed, lambd=None, proj=None):
 def _pretrain(method, seed, lambd, proj):
     seed_everything(seed)
     dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
-    snap = Snapshots(SNAPS)
-    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(proj, proj), lambd=lambd, cbs=[snap])
+    snap, cbs = Snapshots(SNAPS), []
+    if args.ckpt_dir:  # resumable: a checkpoint after every epoch; a killed run goes on from its last one
+        from dlwalk.train import CheckpointCallback, load_checkpoint
+        os.makedirs(args.ckpt_dir, exist_ok=True)
+        ck = os.path.join(args.ckpt_dir, f"{_cache_key(method, seed, lambd, proj)}.safetensors")
+        resume = load_checkpoint(ck) if os.path.exists(ck) else None
+        if resume: print(f"seed {seed}: {method} resumes from {ck} after epoch {resume[0]['epoch'] + 1} of {args.epochs}", flush=True)
+        cbs = [CheckpointCallback(ck, resume=resume)]
+    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(proj, proj), lambd=lambd, cbs=[snap] + cbs)
     learn.remove_cb(ProgressCallback)
-    t0 = time.time()
     with learn.no_logging(): learn.fit_one_cycle(args.epochs, 3e-3)
-    wall = time.time() - t0
+    wall = snap.wall
     m = dls.vision_meta
     norm = lambda idx: array_test_dl(dls, X[idx], y[idx]).dataset.x  # the images prepared as in pretraining
     enc, snaps = learn.model.encoder, {}
@@ -297,7 +352,8 @@ def _pretrain(method, seed, lambd, proj):
         snaps[e] = {k: encode(enc, norm(idx)) for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
         snaps[e]['body'] = {n[2:]: v for n, v in state.items() if n.startswith('0.')}  # small_encoder = Sequential(body, pool, flatten)
     stats = ([float(v) for v in np.ravel(m['mean'])], [float(v) for v in np.ravel(m['std'])])
-    return snaps, wall, float(learn.recorder.values[-1][0]), stats
+    loss = float(learn.recorder.values[-1][0]) if learn.recorder.values else float(cbs[0].rows[-1]['train_loss'])  # every epoch skipped: the checkpoint's last row
+    return snaps, wall, loss, stats
 
 def readout_feats(snaps, stats):
     """Per (snapshot epoch, readout): the frozen encoder's features of train/valid/test. 'gap': the pooled vector the encoder
