@@ -250,22 +250,18 @@ def _sup_file(kind, seed, rows, epochs, lr):
     return os.path.join(args.ckpt_dir, f"{kind}_{args.data}_w{args.width}_s{seed}_n{len(rows)}_{h}_e{epochs}_lr{lr:g}.safetensors")
 
 def _fit_cached(fn, make, epochs, lr):
-    """`(learner, valid accuracy)` of one grid candidate: trained by `make()` (an untrained learner) and, with --ckpt-dir, its
-    weights and valid accuracy kept in `fn`; a later run loads them instead of training again (the test split is not read here)."""
-    import safetensors.torch
+    """`(learner, valid accuracy)` of one grid candidate: trained by `make()` (an untrained learner) and, with --ckpt-dir, kept in
+    `fn` as a dlwalk checkpoint (`dlwalk.train.save_checkpoint`) with its valid accuracy; a later run loads the weights instead of
+    training again (the test split is not read here)."""
+    from dlwalk.train import save_checkpoint, load_checkpoint
     learn = make()
     if fn and os.path.exists(fn):
-        from safetensors import safe_open
-        with safe_open(fn, 'pt') as f: v = float(f.metadata()['valid_acc'])
-        learn.model.load_state_dict(safetensors.torch.load_file(fn))
-        learn.from_ckpt = True
-        return learn, v
+        meta, tensors = load_checkpoint(fn)
+        learn.model.load_state_dict({k[len('model.'):]: v for k, v in tensors.items() if k.startswith('model.')})
+        return learn, float(meta['valid_acc'])
     with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
     v = float(learn.validate()[1])
-    if fn:
-        from dlwalk.core import atomic_write
-        sd = {k: t.detach().cpu().contiguous().clone() for k, t in learn.model.state_dict().items()}
-        atomic_write(fn, lambda q: safetensors.torch.save_file(sd, str(q), metadata=dict(valid_acc=repr(v), epochs=str(epochs), lr=repr(lr))))
+    if fn: save_checkpoint(fn, learn, dict(valid_acc=v, epochs=epochs, lr=lr))
     return learn, v
 
 def supervised(rows, seed):
@@ -275,13 +271,13 @@ def supervised(rows, seed):
             dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
             dls.valid.bs = 1024  # validation in one batch (with 30 labels the batch size is 8: 125 validation batches an epoch otherwise)
             return image_learner(dls, 'cnn', width=args.width, progress=False)
-        r = _fit_cached(_sup_file('sup', seed, rows, epochs, lr), make, epochs, lr)
-        n_read[0] += getattr(r[0], 'from_ckpt', False)
-        return r
-    n_read = [0]
-    ch = choose_on_valid(SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL, fit, lambda r: r[1])
+        return _fit_cached(_sup_file('sup', seed, rows, epochs, lr), make, epochs, lr)
+    grid = SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL
+    if args.ckpt_dir:
+        n_read = sum(os.path.exists(_sup_file('sup', seed, rows, **c)) for c in grid)
+        print(f"seed {seed}: supervised grid ({len(rows)} labels): {n_read} of {len(grid)} candidates read from {args.ckpt_dir}", flush=True)
+    ch = choose_on_valid(grid, fit, lambda r: r[1])
     l, v = ch.result
-    if args.ckpt_dir: print(f"seed {seed}: supervised grid ({len(rows)} labels): {n_read[0]} of {len(ch.table)} candidates read from {args.ckpt_dir}", flush=True)
     test_dl = array_test_dl(l.dls, X[s.test], yte)
     return dict(setting=ch.best, valid_acc=v, test_acc=float(l.validate(dl=test_dl)[1]))
 
@@ -352,7 +348,7 @@ def _pretrain(method, seed, lambd, proj):
         snaps[e] = {k: encode(enc, norm(idx)) for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
         snaps[e]['body'] = {n[2:]: v for n, v in state.items() if n.startswith('0.')}  # small_encoder = Sequential(body, pool, flatten)
     stats = ([float(v) for v in np.ravel(m['mean'])], [float(v) for v in np.ravel(m['std'])])
-    loss = float(learn.recorder.values[-1][0]) if learn.recorder.values else float(cbs[0].rows[-1]['train_loss'])  # every epoch skipped: the checkpoint's last row
+    loss = float(cbs[0].rows[-1]['train_loss']) if cbs else float(learn.recorder.values[-1][0])  # resumed: the checkpoint keeps every epoch's row
     return snaps, wall, loss, stats
 
 def readout_feats(snaps, stats):
