@@ -253,11 +253,11 @@ def _fit_cached(fn, make, epochs, lr):
     """`(learner, valid accuracy)` of one grid candidate: trained by `make()` (an untrained learner) and, with --ckpt-dir, kept in
     `fn` as a dlwalk checkpoint (`dlwalk.train.save_checkpoint`) with its valid accuracy; a later run loads the weights instead of
     training again (the test split is not read here)."""
-    from dlwalk.train import save_checkpoint, load_checkpoint
+    from dlwalk.train import save_checkpoint, load_checkpoint, restore_checkpoint
     learn = make()
     if fn and os.path.exists(fn):
         meta, tensors = load_checkpoint(fn)
-        learn.model.load_state_dict({k[len('model.'):]: v for k, v in tensors.items() if k.startswith('model.')})
+        restore_checkpoint(learn, meta, tensors)  # the weights, and the RNG states as they were after that candidate was trained
         return learn, float(meta['valid_acc'])
     with learn.no_logging(): learn.fit_one_cycle(epochs, lr)
     v = float(learn.validate()[1])
