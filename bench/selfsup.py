@@ -119,6 +119,7 @@ Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_
                                [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
                                [--probe-readout gap,flat] [--probe-views 0,8,32] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
                                [--ckpt-dir DIR]
+       python bench/selfsup.py --combine log0.log log1.log log2.log   (one JSON line from per-seed part ssl runs)
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
     processes pretrain Barlow Twins once, and a killed run keeps the seeds it finished.
@@ -187,7 +188,50 @@ p.add_argument('--ckpt-dir', default=None,
                     "supervised candidate's weights with its valid accuracy; a killed run started again with the same arguments "
                     "goes on from there (session 15: runs longer than a session)")
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
+p.add_argument('--combine', nargs='+', default=None, metavar='LOG',
+               help="part ssl run as one process per seed (--only-seeds S, output in LOG): combine their last JSON lines into one "
+                    "(mean +- sample std over seeds, probe minus each baseline paired by seed) and exit; nothing is trained")
 args = p.parse_args()
+
+def combine(logs):
+    """One JSON line from the per-seed runs of part ssl: `dlwalk.task.spread` of each model's test accuracy over the seeds and
+    `paired_diff` of the Barlow Twins probe minus each baseline, paired by seed. The runs must share data and settings."""
+    import re
+    from dlwalk.task import spread, paired_diff
+    runs, seeds = [], []
+    for fn in logs:
+        text = open(fn).read()
+        js = [l for l in text.splitlines() if l.startswith('{')]
+        if not js: raise SystemExit(f"--combine: {fn} has no JSON line (the run has not finished); wait for it, or leave it out")
+        j = json.loads(js[-1]); runs.append(j)
+        sd = j.get('seed_list') or [int(m) for m in dict.fromkeys(re.findall(r'^seed (\d+)', text, re.M))]  # logs before session 17 lack seed_list
+        if len(sd) != 1: raise SystemExit(f"--combine: {fn} is not a one-seed run (seeds {sd}); run part ssl with --only-seeds S")
+        seeds += sd
+    if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
+    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots')
+    for k in same:
+        if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
+    fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
+    tag = lambda f: f"{float(f) * 100:g}pct"
+    per = {k: {f: sum((j['per_seed'][k].get(f, []) for j in runs), []) for f in fracs} for k in runs[0]['per_seed']}
+    res = dict(bench='selfsup', combined_from=list(logs), seed_list=seeds, **{k: runs[0].get(k) for k in same})
+    print(f"Test accuracy on {runs[0]['data']}, seeds {seeds} (mean +- sample std):")
+    for k, v in per.items():
+        for f in fracs:
+            if len(v[f]) != len(runs): continue  # a model some runs did not train (e.g. SimCLR with --no-simclr)
+            m, sd_ = spread(v[f]); res[f"{k}_acc_{tag(f)}"], res[f"{k}_std_{tag(f)}"] = m, sd_
+            print(f"  {k:13} {tag(f):>7}: {' / '.join(f'{x:.3f}' for x in v[f])}  mean {m:.3f} +- {sd_:.3f}")
+    for f in fracs:
+        for b in ('sup', 'pixel_lr', 'simclr_probe'):
+            if len(per.get(b, {}).get(f, [])) != len(runs): continue
+            d = paired_diff(per['bt_probe'][f], per[b][f], higher_is_better=True); res[f"bt_probe_minus_{b}_{tag(f)}"] = d
+            print(f"  {tag(f)}: bt_probe - {b}: {d['mean']:+.4f} (se {d['se']:.4f}; better at {d['wins']}/{d['n']} seeds)")
+    for k in ('simclr_probe_acc_1pct', 'simclr_probe_acc_10pct'): res.setdefault(k, None)
+    res.update(per_seed=per, bt_pretrain_s=[j.get('bt_pretrain_s') for j in runs], wall_s=[j.get('wall_s') for j in runs],
+               machine=runs[0].get('machine'))
+    print(json.dumps(res))
+
+if args.combine: combine(args.combine); raise SystemExit(0)
 torch.set_num_threads(args.threads)
 if args.smoke: args.seeds, args.epochs, args.snapshots, args.proto_epochs = 2, 2, 2, 2
 LAMBD = args.lambd if args.lambd is not None else 1 / args.proj
@@ -406,7 +450,7 @@ def finetune(rows, seed, body, stats):
 
 import pandas as pd
 fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
-out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
+out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, seed_list=SEED_LIST, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
 
 if args.part in ('ssl', 'all'):
