@@ -35,6 +35,9 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 17 (bench/README.md, "Session 17 run"): part ssl on Animal MNIST (--data animal_mnist: 6,015 train, 2,002 valid, 1,983
+test; 1% = 60 labels, 10% = 601) with MNIST's recipe untuned, --epochs 300 --snapshots 3, otherwise as session 14; the
+supervised grid now skips fastai's per-epoch valid pass (SkipValid); per-seed runs combined with --combine.
 Session 15 (bench/README.md, "Session 15"): --ckpt-dir makes part ssl resumable across sessions (a run longer than one): the
 pretraining writes a checkpoint after every epoch (`dlwalk.train.CheckpointCallback`: weights, optimiser, schedule position,
 RNG states and the snapshots so far; a resumed run's features are bit-identical to an uninterrupted run's, only the smoothed
