@@ -298,8 +298,8 @@ def _sup_file(kind, seed, rows, epochs, lr):
     return os.path.join(args.ckpt_dir, f"{kind}_{args.data}_w{args.width}_s{seed}_n{len(rows)}_{h}_e{epochs}_lr{lr:g}_nv.safetensors")  # _nv: trained without the per-epoch valid pass (SkipValid, session 17)
 
 class SkipValid(Callback):
-    """Skip fastai's validation pass after each training epoch: the grid reads the valid accuracy once, after the last epoch (session 17;
-    half the supervised grid's time at 10% labels of Animal MNIST). The model is trained the same way, but not bit for bit as before:
+    """Skip fastai's validation pass after each training epoch: the grid reads the valid accuracy once, after the last epoch (session 17:
+    on Animal MNIST the pass read all 2,002 valid images after every epoch, more than the 601 labelled ones it trained on). The model is trained the same way, but not bit for bit as before:
     each valid pass drew from the global random generators (torch's DataLoader draws a base seed for each iterator), so the
     candidates are another draw than sessions 5-16's (--smoke: the same probe figures, other supervised ones); their --ckpt-dir
     files have no `_nv` and are not read."""
