@@ -185,6 +185,14 @@ p.add_argument('--probe-views', default='0',
 p.add_argument('--no-simclr', dest='simclr', action='store_false',
                help="part ssl: skip SimCLR (its rows and JSON keys stay empty / null; session 10's 300-epoch run, for time)")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
+p.add_argument('--views', choices=('digit', 'flip', 'silhouette'), default='digit',
+               help="part ssl (session 18): the pretraining's two views. 'digit': dlwalk.ssl.view_transforms (resized crop from 35%% of "
+                    "the area, rotation 15, warp 0.15, erasing; no flips: a mirrored digit is another digit); 'flip': the same with "
+                    "horizontal flips (an animal facing left is the same animal); 'silhouette': flips, gentler crops (from 60%% of the "
+                    "area), rotation 10, warp 0.1 and no erasing (for a filled outline the outline is the class)")
+p.add_argument('--sup-flip', action='store_true',
+               help="part ssl (session 18): the supervised CNN's grid also tries its augmentation with horizontal flips, chosen on "
+                    "valid with epochs and rate (the baseline gets the flips the views get)")
 p.add_argument('--ckpt-dir', default=None,
                help="part ssl: a folder for resumable state: each pretraining run's checkpoint (dlwalk.train.CheckpointCallback, "
                     "after every epoch: weights, optimiser, schedule position, RNG states and the snapshots so far) and each "
@@ -211,7 +219,7 @@ def combine(logs):
         if len(sd) != 1: raise SystemExit(f"--combine: {fn} is not a one-seed run (seeds {sd}); run part ssl with --only-seeds S")
         seeds += sd
     if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
-    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots')
+    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip')
     for k in same:
         if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
     fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
@@ -290,12 +298,12 @@ def pixel_lr(rows, views=(0,), seed=0):
     r = ch.result
     return dict(setting=dict(C=r['C'], views=ch.best['v']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
 
-def _sup_file(kind, seed, rows, epochs, lr):
+def _sup_file(kind, seed, rows, epochs, lr, flip=False):
     "Where --ckpt-dir keeps one supervised candidate's weights (None without --ckpt-dir)."
     if not args.ckpt_dir: return None
     import hashlib
     h = hashlib.sha1(np.asarray(rows, dtype=np.int64).tobytes()).hexdigest()[:10]  # which labelled rows
-    return os.path.join(args.ckpt_dir, f"{kind}_{args.data}_w{args.width}_s{seed}_n{len(rows)}_{h}_e{epochs}_lr{lr:g}_nv.safetensors")  # _nv: trained without the per-epoch valid pass (SkipValid, session 17)
+    return os.path.join(args.ckpt_dir, f"{kind}_{args.data}_w{args.width}_s{seed}_n{len(rows)}_{h}_e{epochs}_lr{lr:g}{'_flip' if flip else ''}_nv.safetensors")  # _nv: trained without the per-epoch valid pass (SkipValid, session 17)
 
 class SkipValid(Callback):
     """Skip fastai's validation pass after each training epoch: the grid reads the valid accuracy once, after the last epoch (session 17:
@@ -322,14 +330,21 @@ def _fit_cached(fn, make, epochs, lr):
     return learn, v
 
 def supervised(rows, seed):
-    def fit(epochs, lr):
+    def fit(epochs, lr, flip=False):
         def make():
             seed_everything(seed)
             dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
             dls.valid.bs = 1024  # validation in one batch (with 30 labels the batch size is 8: 125 validation batches an epoch otherwise)
+            if flip:  # --sup-flip: dlwalk.vision.vision_aug with horizontal flips
+                from fastai.vision.augment import aug_transforms
+                from dlwalk.vision import AugmentBatch
+                from fastai.vision.all import Pipeline
+                dls.train.after_batch = Pipeline([AugmentBatch(aug_transforms(do_flip=True, max_rotate=10., max_zoom=1.1, max_warp=0.1,
+                                                                              max_lighting=0., p_affine=0.75))], split_idx=0)
             return image_learner(dls, 'cnn', width=args.width, progress=False)
-        return _fit_cached(_sup_file('sup', seed, rows, epochs, lr), make, epochs, lr)
+        return _fit_cached(_sup_file('sup', seed, rows, epochs, lr, flip), make, epochs, lr)
     grid = SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL
+    if args.sup_flip: grid = grid + [dict(c, flip=True) for c in grid]  # ties keep the candidate without flips (listed first)
     if args.ckpt_dir:
         n_read = sum(os.path.exists(_sup_file('sup', seed, rows, **c)) for c in grid)
         print(f"seed {seed}: supervised grid ({len(rows)} labels): {n_read} of {len(grid)} candidates read from {args.ckpt_dir}", flush=True)
@@ -341,7 +356,8 @@ def supervised(rows, seed):
 _cache = {}  # cache keys -> arrays (features and encoder weights of each snapshot, wall time, loss, normalisation), shared through --features
 def _cache_key(method, seed, lambd=None, proj=None):
     lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
-    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}_s{seed}"
+    views = '' if args.views == 'digit' else f"_v{args.views}"  # 'digit' (the default) keeps the names of sessions 5-17's files
+    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
 
@@ -382,6 +398,17 @@ def pretrain(method, seed, lambd=None, proj=None):
         atomic_write(args.features, write)
     return snaps, wall, loss, stats
 
+def ssl_views(kind):
+    "The pretraining's view transforms for --views `kind` (None: dlwalk.ssl.view_transforms, the default)."
+    if kind == 'digit': return None
+    from fastai.vision.augment import aug_transforms, RandomResizedCropGPU, RandomErasing
+    if kind == 'flip':  # view_transforms(28) with do_flip=True
+        return [RandomResizedCropGPU(28, min_scale=0.35, ratio=(3/4, 4/3)),
+                *aug_transforms(do_flip=True, max_rotate=15., max_zoom=1., max_warp=0.15, max_lighting=0., p_affine=0.8),
+                RandomErasing(p=0.5, max_count=1)]
+    return [RandomResizedCropGPU(28, min_scale=0.6, ratio=(3/4, 4/3)),  # silhouette
+            *aug_transforms(do_flip=True, max_rotate=10., max_zoom=1., max_warp=0.1, max_lighting=0., p_affine=0.8)]
+
 def _pretrain(method, seed, lambd, proj):
     seed_everything(seed)
     dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
@@ -393,7 +420,8 @@ def _pretrain(method, seed, lambd, proj):
         resume = load_checkpoint(ck) if os.path.exists(ck) else None
         if resume: print(f"seed {seed}: {method} resumes from {ck} after epoch {resume[0]['epoch'] + 1} of {args.epochs}", flush=True)
         cbs = [CheckpointCallback(ck, resume=resume)]
-    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(proj, proj), lambd=lambd, cbs=[snap] + cbs)
+    learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(proj, proj), lambd=lambd, cbs=[snap] + cbs,
+                        tfms=ssl_views(args.views))
     learn.remove_cb(ProgressCallback)
     with learn.no_logging(): learn.fit_one_cycle(args.epochs, 3e-3)
     wall = snap.wall
@@ -520,7 +548,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID,
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, views=args.views,
                per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])) if walls['simclr'] else None)
 
 if args.part in ('fewshot', 'all'):
