@@ -255,7 +255,7 @@ from dlwalk.core import seed_everything
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
 from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
-from dlwalk.ssl import ssl_learner, small_encoder, encode, linear_probe, knn_accuracy, label_subset, add_ssl_loss
+from dlwalk.ssl import ssl_learner, small_encoder, view_transforms, encode, linear_probe, knn_accuracy, label_subset, add_ssl_loss
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
 FRACS = tuple(float(f) for f in args.fracs.split(','))
@@ -399,15 +399,10 @@ def pretrain(method, seed, lambd=None, proj=None):
     return snaps, wall, loss, stats
 
 def ssl_views(kind):
-    "The pretraining's view transforms for --views `kind` (None: dlwalk.ssl.view_transforms, the default)."
+    "The pretraining's view transforms for --views `kind` (None: dlwalk.ssl.view_transforms' defaults)."
     if kind == 'digit': return None
-    from fastai.vision.augment import aug_transforms, RandomResizedCropGPU, RandomErasing
-    if kind == 'flip':  # view_transforms(28) with do_flip=True
-        return [RandomResizedCropGPU(28, min_scale=0.35, ratio=(3/4, 4/3)),
-                *aug_transforms(do_flip=True, max_rotate=15., max_zoom=1., max_warp=0.15, max_lighting=0., p_affine=0.8),
-                RandomErasing(p=0.5, max_count=1)]
-    return [RandomResizedCropGPU(28, min_scale=0.6, ratio=(3/4, 4/3)),  # silhouette
-            *aug_transforms(do_flip=True, max_rotate=10., max_zoom=1., max_warp=0.1, max_lighting=0., p_affine=0.8)]
+    if kind == 'flip': return view_transforms(28, flip=True)
+    return view_transforms(28, min_scale=0.6, flip=True, max_rotate=10., max_warp=0.1, erase=0.)  # silhouette
 
 def _pretrain(method, seed, lambd, proj):
     seed_everything(seed)

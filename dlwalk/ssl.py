@@ -104,11 +104,17 @@ class SiameseNet(nn.Module):
 # %% ../nbs/03b_ssl.ipynb #8959fd57
 def view_transforms(size:int=28, # the images' side
                     min_scale:float=0.35, # the smallest crop, as a share of the image's area
+                    flip:bool=False, # also mirror left-right (half the views): for images whose mirror is the same class (animals, not digits)
+                    max_rotate:float=15., # the largest rotation, in degrees
+                    max_warp:float=0.15, # the largest perspective warp
+                    erase:float=0.5, # the chance of erasing a random rectangle; 0: no erasing
                    ) -> list:
-    "fastai batch transforms for one random view of small grey images: resized crop, rotation and warp, random erasing."
+    "fastai batch transforms for one random view of small grey images: resized crop, rotation and warp, (flip,) random erasing."
+    if not 0 < min_scale <= 1: raise InputError(f"min_scale is the smallest crop's share of the image and must be in (0, 1], got {min_scale}")
+    if not 0 <= erase <= 1: raise InputError(f"erase is a probability and must be in [0, 1], got {erase}")
     return [RandomResizedCropGPU(size, min_scale=min_scale, ratio=(3/4, 4/3)),
-            *aug_transforms(do_flip=False, max_rotate=15., max_zoom=1., max_warp=0.15, max_lighting=0., p_affine=0.8),
-            RandomErasing(p=0.5, max_count=1)]
+            *aug_transforms(do_flip=flip, max_rotate=max_rotate, max_zoom=1., max_warp=max_warp, max_lighting=0., p_affine=0.8),
+            *([RandomErasing(p=erase, max_count=1)] if erase else [])]
 
 class TwoViews(Callback):
     "Replace each batch's images by two independently augmented views `(x1, x2)`, on training and validation batches."
