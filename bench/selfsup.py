@@ -9,7 +9,7 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
    (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling; or, with --bt-grid, the (lambda,
    projector width) candidate whose linear probe is best on VALID at seed 0 (mean of the 1% and 10% label budgets' valid
    accuracies, each at its best snapshot), then fixed for every seed) and SimCLR (NT-Xent, tau 0.5, projector PROJ-PROJ), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
-   (`view_transforms`: resized crop, rotation, warp, erasing; no flips), batch 128, AdamW, one-cycle at 3e-3, EPOCHS epochs
+   (`view_transforms`: resized crop, rotation, warp, erasing; no flips; other views with --views), batch 128, AdamW, one-cycle at 3e-3, EPOCHS epochs
    each: equal epochs; wall time of each is reported beside it. The encoder is kept at SNAPSHOTS evenly spaced epochs of
    that run (e.g. 10, 20, 30 of 30); which snapshot is used (= how many pretraining epochs) is chosen on VALID, per label
    budget, by the linear probe's valid accuracy (for the few-shot part: by 5-way nearest-centroid accuracy on valid
@@ -35,6 +35,9 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 18 (bench/README.md, "Session 18 run"): Animal MNIST again, with views chosen for silhouettes: --views (digit, flip,
+silhouette) chosen on seed 0's VALID linear probe (mean of the 1% and 10% budgets, each at its best snapshot, readout and views)
+from three 150-epoch runs, then fixed for every seed; --sup-flip gives the supervised grid the same flips, chosen on valid.
 Session 17 (bench/README.md, "Session 17 run"): part ssl on Animal MNIST (--data animal_mnist: 6,015 train, 2,002 valid, 1,983
 test; 1% = 60 labels, 10% = 601) with MNIST's recipe untuned, --epochs 300 --snapshots 3, otherwise as session 14; the
 supervised grid now skips fastai's per-epoch valid pass (SkipValid); per-seed runs combined with --combine.
