@@ -87,9 +87,17 @@ def _as_nchw(X) -> torch.Tensor:
     if x.ndim != 4: raise InputError(f"images must be (n, h, w), (n, h, w, c) or (n, c, h, w); got shape {tuple(x.shape)}")
     return x.contiguous()
 
-def vision_aug() -> list:
-    "The training augmentation of dlwalk's image learners (fastai batch transforms): small rotations, zooms and warps, no flips (a mirrored digit is not the same digit)."
-    return aug_transforms(do_flip=False, max_rotate=10., max_zoom=1.1, max_warp=0.1, max_lighting=0., p_affine=0.75)
+def vision_aug(flip:bool=False, # also mirror left-right (half the images): for classes a mirror keeps (animals, objects), not digits or letters
+              ) -> list:
+    "The training augmentation of dlwalk's image learners (fastai batch transforms): small rotations, zooms and warps; flips only if asked (a mirrored digit is not the same digit)."
+    return aug_transforms(do_flip=flip, max_rotate=10., max_zoom=1.1, max_warp=0.1, max_lighting=0., p_affine=0.75)
+
+def _train_aug(aug) -> list:
+    "The training batches' augmentation from an `aug` argument: True `vision_aug()`, False none, or a list of fastai batch transforms."
+    if isinstance(aug, bool): return vision_aug() if aug else []
+    if isinstance(aug, (list, tuple, L)) and all(callable(t) for t in aug): return list(aug)
+    raise InputError(f"aug must be True (dlwalk's augmentation, vision_aug()), False (none) or a list of fastai batch transforms "
+                     f"such as vision_aug(flip=True); got {aug!r}")
 
 # %% ../nbs/03_vision.ipynb #16076acd
 def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 or float 0-1
@@ -98,7 +106,7 @@ def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 
               valid_idx, # rows for validation
               size:int=32, # images are resized (bilinear) to size x size
               bs:int=64, # training batch size (validation batches are twice as big)
-              aug:bool=True, # fastai augmentation on training batches
+              aug:bool|list=True, # training batches' augmentation: True `vision_aug()`, False none, or a list of fastai batch transforms
               device=None, # None for `default_device()`
               stats=None, # (mean, std) per channel to normalise with; None: the training rows' statistics
              ) -> DataLoaders:
@@ -114,7 +122,8 @@ def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 
     else: mean, std = torch.tensor(stats[0], dtype=torch.float32), torch.tensor(stats[1], dtype=torch.float32)
     x = (x - mean[:, None, None]) / std[:, None, None]
     dev = default_device(device)
-    after = Pipeline([AugmentBatch(vision_aug())] if aug else [], split_idx=0)
+    tfms = _train_aug(aug)
+    after = Pipeline([AugmentBatch(tfms)] if tfms else [], split_idx=0)
     ds = lambda idx: ArrayImages(x[torch.as_tensor(idx)], yi[torch.as_tensor(idx)], vocab)
     trn = ArrayImageDL(ds(train_idx), bs=bs, shuffle=True, drop_last=len(train_idx) > bs, device=dev, after_batch=after)
     val = ArrayImageDL(ds(valid_idx), bs=bs * 2, device=dev, after_batch=Pipeline([], split_idx=1))
@@ -127,7 +136,7 @@ def array_dls(X, # images: (n, h, w), (n, h, w, c) or (n, c, h, w); uint8 0-255 
 # %% ../nbs/03_vision.ipynb #0a5ecb76
 def digits_dls(size:int=32, # the 8x8 digits are upscaled (bilinear) to size x size
                bs:int=64, # training batch size (validation batches are twice as big)
-               aug:bool=True, # fastai augmentation on training batches
+               aug:bool|list=True, # True `vision_aug()`, False none, or a list of fastai batch transforms (as `array_dls`)
                device=None, # None for `default_device()`
               ) -> DataLoaders:
     "The digits on their fixed train/valid split, upscaled to `size`; the test rows are left out (see `digits_test_dl`)."
@@ -164,7 +173,7 @@ IMAGE_SETS = ('digits', 'mnist_5k', 'animal_mnist')  # the in-memory image sets 
 def image_set_dls(name:str, # 'digits', 'mnist_5k' or 'animal_mnist'
                   size:int=28, # images are resized (bilinear) to size x size
                   bs:int=64, # training batch size (validation batches are twice as big)
-                  aug:bool=True, # fastai augmentation on training batches
+                  aug:bool|list=True, # True `vision_aug()`, False none, or a list of fastai batch transforms (as `array_dls`)
                   device=None, # None for `default_device()`
                   **kwargs, # other arguments of `array_dls`
                  ) -> DataLoaders:
@@ -233,14 +242,14 @@ def folder_dls(items:pd.DataFrame, # from `image_items`
                valid_idx, # rows of `items` for validation
                size:int=64, # images are squished to size x size
                bs:int=32, # images per batch
-               aug:bool=True, # fastai augmentation on training batches
+               aug:bool|list=True, # training batches' augmentation: True `vision_aug()`, False none, or a list of fastai batch transforms
                device=None, # None for `default_device()`
                stats=None, # (mean, std) per RGB channel to normalise with; None: ImageNet's
               ) -> DataLoaders:
     "fastai `DataLoaders` from a `path,label` table: RGB, squished to `size`, augmented (train), normalised (ImageNet's statistics by default)."
     df = items.iloc[np.concatenate([train_idx, valid_idx])].reset_index(drop=True)
     stats = imagenet_stats if stats is None else ([float(v) for v in stats[0]], [float(v) for v in stats[1]])
-    tfms = (vision_aug() if aug else []) + [Normalize.from_stats(*stats)]
+    tfms = _train_aug(aug) + [Normalize.from_stats(*stats)]
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_x=ColReader('path'), get_y=ColReader('label'),
                        splitter=IndexSplitter(np.arange(len(train_idx), len(df))),
                        item_tfms=Resize(size, method=ResizeMethod.Squish), batch_tfms=tfms)
@@ -752,7 +761,7 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                  baseline:bool=True, # also fit the SVC (RBF) baseline, its C chosen on the validation split
                  test:bool=True, # score the test split (False while choosing settings: `value` and `baseline_value` are None)
                  size:int|None=None, # image side: 32 for arrays, 64 for files
-                 aug:bool=True, # fastai augmentation on training batches
+                 aug:bool|list=True, # True `vision_aug()`, False none, or a list of fastai batch transforms (as `array_dls`)
                  pretrained:bool|None=None, # timm: start from ImageNet weights and `fine_tune`; None: only for the default backbone
                  offline_fallback:bool=False, # timm: if the weights can't be reached, warn and use random init
                  progress:bool|None=None, # False: no progress bar and no epoch table; None: fastai's defaults
