@@ -35,6 +35,10 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 19 (bench/README.md, "Session 19 run"): the probe's augmented views get the flips the supervised CNN got (--probe-flip:
+each k > 0 also tried as `vision_aug(flip=True)`, for the pixel baseline too) and two more candidates chosen on valid: 64 views and
+the 'multi' readout (every conv block's map pooled to 3 x 3, concatenated); the pretraining and the supervised grid are session
+18's, read back from --features and --ckpt-dir.
 Session 18 (bench/README.md, "Session 18 run"): Animal MNIST again, with views chosen for silhouettes: --views (digit, flip,
 silhouette) chosen on seed 0's VALID linear probe (mean of the 1% and 10% budgets, each at its best snapshot, readout and views)
 from three 150-epoch runs, then fixed for every seed; --sup-flip gives the supervised grid the same flips, chosen on valid.
@@ -123,8 +127,8 @@ by seed.
 Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_mnist] [--seeds 3] [--epochs 15] [--width 16]
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
                                [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
-                               [--probe-readout gap,flat] [--probe-views 0,8,32] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
-                               [--ckpt-dir DIR]
+                               [--probe-readout gap,flat,multi] [--probe-views 0,8,32,64] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
+                               [--ckpt-dir DIR] [--views digit|flip|silhouette] [--sup-flip] [--probe-flip]
        python bench/selfsup.py --combine log0.log log1.log log2.log   (one JSON line from per-seed part ssl runs)
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
@@ -181,7 +185,8 @@ p.add_argument('--only-seeds', default=None, help="parts ssl and fewshot: run on
                "to split the seeds over processes; the per-seed lines are then combined by hand")
 p.add_argument('--probe-readout', default='gap,flat',
                help="part ssl: the frozen features the linear probe (and k-NN) may read, chosen on valid with the snapshot: 'gap' = the encoder's "
-                    "pooled output vector, 'flat' = its last conv feature map flattened (width*4 x 3 x 3); e.g. 'gap' for the pooled vector only")
+                    "pooled output vector, 'flat' = its last conv feature map flattened (width*4 x 3 x 3), 'multi' (session 19) = every conv block's "
+                    "feature map average-pooled to 3 x 3 and flattened, concatenated (width*(1+2+4) x 9); e.g. 'gap' for the pooled vector only")
 p.add_argument('--probe-views', default='0',
                help="part ssl, 1%% and 10%% labels: the linear probe may also train on this many augmented views of each labelled image "
                     "(dlwalk.ssl.encode(views=k), the supervised CNN's own augmentation; e.g. '0,8,32'), chosen on valid with the snapshot and readout")
@@ -196,6 +201,9 @@ p.add_argument('--views', choices=('digit', 'flip', 'silhouette'), default='digi
 p.add_argument('--sup-flip', action='store_true',
                help="part ssl (session 18): the supervised CNN's grid also tries its augmentation with horizontal flips, chosen on "
                     "valid with epochs and rate (the baseline gets the flips the views get)")
+p.add_argument('--probe-flip', action='store_true',
+               help="part ssl (session 19): with --probe-views, each k > 0 is also tried with the augmented views mirrored half the time "
+                    "(dlwalk.vision.vision_aug(flip=True), the --sup-flip augmentation), chosen on valid with k; for the raw-pixel baseline too")
 p.add_argument('--ckpt-dir', default=None,
                help="part ssl: a folder for resumable state: each pretraining run's checkpoint (dlwalk.train.CheckpointCallback, "
                     "after every epoch: weights, optimiser, schedule position, RNG states and the snapshots so far) and each "
@@ -222,7 +230,7 @@ def combine(logs):
         if len(sd) != 1: raise SystemExit(f"--combine: {fn} is not a one-seed run (seeds {sd}); run part ssl with --only-seeds S")
         seeds += sd
     if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
-    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip')
+    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip')
     for k in same:
         if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
     fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
@@ -257,7 +265,7 @@ from fastai.callback.core import Callback, CancelValidException
 from dlwalk.core import seed_everything
 from dlwalk.data import get_dataset, dataset_split
 from dlwalk.task import choose_on_valid, spread, paired_diff
-from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl
+from dlwalk.vision import array_dls, image_learner, image_set_dls, array_test_dl, vision_aug
 from dlwalk.ssl import ssl_learner, small_encoder, view_transforms, encode, linear_probe, knn_accuracy, label_subset, add_ssl_loss
 from dlwalk.fewshot import proto_learner, evaluate_episodes
 
@@ -265,7 +273,9 @@ FRACS = tuple(float(f) for f in args.fracs.split(','))
 READOUTS = tuple(args.probe_readout.split(','))
 VIEWS = tuple(int(v) for v in args.probe_views.split(','))
 assert all(v >= 0 for v in VIEWS), f"--probe-views: whole numbers >= 0, got {args.probe_views}"
-assert set(READOUTS) <= {'gap', 'flat'}, f"--probe-readout: 'gap' and/or 'flat', got {args.probe_readout}"
+VIEW_CANDS = [(v, False) for v in VIEWS] + ([(v, True) for v in VIEWS if v > 0] if args.probe_flip else [])  # (k, mirrored): ties keep the earlier
+if args.probe_flip and not any(VIEWS): raise SystemExit('--probe-flip needs --probe-views with some k > 0 (the flips are in the augmented views)')
+assert set(READOUTS) <= {'gap', 'flat', 'multi'}, f"--probe-readout: some of 'gap', 'flat', 'multi', got {args.probe_readout}"
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100, 200, 300, 500) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60); session 10: 200, 300 (sessions 8-9 chose 100, the edge; the encoder gets 300 pretraining epochs); session 13: 500 (session 10 chose 300, the edge, at 10% at every seed; the encoder gets 1000)
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
@@ -289,17 +299,17 @@ DATA_NAME = {'mnist_5k': 'MNIST 5k', 'animal_mnist': 'Animal MNIST'}[args.data]
 ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
 flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
 
-def pixel_lr(rows, views=(0,), seed=0):
-    """The linear probe's own code on raw pixels: same standardisation, same C grid and, with --probe-views, the same choice of
-    augmented views of the labelled images, chosen on valid."""
-    def probe(v):
+def pixel_lr(rows, views=((0, False),), seed=0):
+    """The linear probe's own code on raw pixels: same standardisation, same C grid and, with --probe-views (--probe-flip), the
+    same choice of augmented (mirrored) views of the labelled images, chosen on valid."""
+    def probe(v, fl):
         if v == 0: return linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte)
         torch.manual_seed(seed)
         xl = torch.as_tensor(X[rows], dtype=torch.float32)[:, None] / 255.
-        return linear_probe(encode(torch.nn.Flatten(), xl, views=v), np.tile(y[rows], v + 1), flat(s.valid), yva, flat(s.test), yte)
-    ch = choose_on_valid([dict(v=v) for v in views], probe, lambda r: r['valid_acc'])
+        return linear_probe(encode(torch.nn.Flatten(), xl, views=v, tfms=vision_aug(flip=fl)), np.tile(y[rows], v + 1), flat(s.valid), yva, flat(s.test), yte)
+    ch = choose_on_valid([dict(v=v, fl=fl) for v, fl in views], probe, lambda r: r['valid_acc'])
     r = ch.result
-    return dict(setting=dict(C=r['C'], views=ch.best['v']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
+    return dict(setting=dict(C=r['C'], views=ch.best['v'], flip=ch.best['fl']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
 
 def _sup_file(kind, seed, rows, epochs, lr, flip=False):
     "Where --ckpt-dir keeps one supervised candidate's weights (None without --ckpt-dir)."
@@ -336,14 +346,9 @@ def supervised(rows, seed):
     def fit(epochs, lr, flip=False):
         def make():
             seed_everything(seed)
-            dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu')
+            dls = array_dls(X, y, rows, s.valid, size=28, bs=min(64, max(8, len(rows) // 4)), device='cpu',
+                            aug=vision_aug(flip=flip))  # --sup-flip: dlwalk's augmentation with horizontal flips
             dls.valid.bs = 1024  # validation in one batch (with 30 labels the batch size is 8: 125 validation batches an epoch otherwise)
-            if flip:  # --sup-flip: dlwalk.vision.vision_aug with horizontal flips
-                from fastai.vision.augment import aug_transforms
-                from dlwalk.vision import AugmentBatch
-                from fastai.vision.all import Pipeline
-                dls.train.after_batch = Pipeline([AugmentBatch(aug_transforms(do_flip=True, max_rotate=10., max_zoom=1.1, max_warp=0.1,
-                                                                              max_lighting=0., p_affine=0.75))], split_idx=0)
             return image_learner(dls, 'cnn', width=args.width, progress=False)
         return _fit_cached(_sup_file('sup', seed, rows, epochs, lr, flip), make, epochs, lr)
     grid = SUP_GRID if len(rows) < 1000 else SUP_GRID_FULL
@@ -434,33 +439,43 @@ def _pretrain(method, seed, lambd, proj):
     loss = float(cbs[0].rows[-1]['train_loss']) if cbs else float(learn.recorder.values[-1][0])  # resumed: the checkpoint keeps every epoch's row
     return snaps, wall, loss, stats
 
+class MultiReadout(torch.nn.Module):
+    "Every conv block's feature map of a frozen body, average-pooled to `size` x `size` and flattened, concatenated (--probe-readout multi)."
+    def __init__(self, body, size=3): super().__init__(); self.body, self.size = body, size
+    def forward(self, x):
+        out = []
+        for block in self.body: x = block(x); out.append(torch.nn.functional.adaptive_avg_pool2d(x, self.size).flatten(1))
+        return torch.cat(out, 1)
+
 def readout_feats(snaps, stats):
     """Per (snapshot epoch, readout): the frozen encoder's features of train/valid/test. 'gap': the pooled vector the encoder
-    outputs (as pretrained and cached); 'flat': the same conv body's last feature map, flattened (no pooling)."""
+    outputs (as pretrained and cached); 'flat': the same conv body's last feature map, flattened (no pooling); 'multi': every
+    block's feature map pooled to 3 x 3, concatenated (`MultiReadout`)."""
     m, sd = stats[0][0], stats[1][0]  # one grey channel; the images prepared as in pretraining
     xs = {k: (torch.as_tensor(X[idx], dtype=torch.float32)[:, None] / 255. - m) / sd for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
     out = {}
     for e, f in snaps.items():
         enc = small_encoder(1, width=args.width); enc[0].load_state_dict(f['body'])
         for r in READOUTS:
-            head = enc if r == 'gap' else torch.nn.Sequential(enc[0], torch.nn.Flatten())
+            head = enc if r == 'gap' else torch.nn.Sequential(enc[0], torch.nn.Flatten()) if r == 'flat' else MultiReadout(enc[0])
             out[(e, r)] = {k: f[k] for k in ('train', 'valid', 'test')} if r == 'gap' else {k: encode(head, x) for k, x in xs.items()}
             out[(e, r)].update(head=head, x_train=xs['train'])  # for the probe on augmented views of the labelled images
     return out
 
-def pick_snapshot(feats, idx, views=(0,), seed=0):
-    """The (snapshot, readout, views) whose linear probe (on the labelled rows `idx`) is best on VALID: `((epoch, readout, views),
-    probe result)`. views=k > 0: the probe also trains on k augmented views of each labelled image (`encode(views=k)`, the
-    supervised CNN's augmentation, drawn with a fixed seed per candidate); valid and test images are encoded as they are."""
-    def probe(e, r, v):
+def pick_snapshot(feats, idx, views=((0, False),), seed=0):
+    """The (snapshot, readout, views) whose linear probe (on the labelled rows `idx`) is best on VALID: `((epoch, readout, views,
+    mirrored), probe result)`. views (k, mirrored) with k > 0: the probe also trains on k augmented views of each labelled image
+    (`encode(views=k)`, the supervised CNN's augmentation `vision_aug(flip=mirrored)`, drawn with a fixed seed per candidate);
+    valid and test images are encoded as they are."""
+    def probe(e, r, v, fl):
         f = feats[(e, r)]
         if v == 0: ftr, yl = f['train'][idx], ytr[idx]
         else:
             torch.manual_seed(seed)
-            ftr, yl = encode(f['head'], f['x_train'][idx], views=v), np.tile(ytr[idx], v + 1)
+            ftr, yl = encode(f['head'], f['x_train'][idx], views=v, tfms=vision_aug(flip=fl)), np.tile(ytr[idx], v + 1)
         return linear_probe(ftr, yl, f['valid'], yva, f['test'], yte)
-    ch = choose_on_valid([dict(e=e, r=r, v=v) for e, r in feats for v in views], probe, lambda res: res['valid_acc'])
-    return (ch.best['e'], ch.best['r'], ch.best['v']), ch.result
+    ch = choose_on_valid([dict(e=e, r=r, v=v, fl=fl) for e, r in feats for v, fl in views], probe, lambda res: res['valid_acc'])
+    return (ch.best['e'], ch.best['r'], ch.best['v'], ch.best['fl']), ch.result
 
 def finetune(rows, seed, body, stats):
     "The same CNN as `supervised`, its conv body started from the Barlow Twins encoder, fine-tuned end to end; grid chosen on valid."
@@ -508,16 +523,16 @@ if args.part in ('ssl', 'all'):
             idx = label_subset(ytr, frac, seed=seed)
             rows = s.train[idx]
             for key in feats_of:
-                (e, r, nv), pr = pick_snapshot(feats_of[key], idx, VIEWS if frac < 1.0 else (0,), seed=seed)  # pretraining epochs, readout and views chosen on valid
+                (e, r, nv, nfl), pr = pick_snapshot(feats_of[key], idx, VIEW_CANDS if frac < 1.0 else ((0, False),), seed=seed)  # pretraining epochs, readout and views chosen on valid
                 f = feats_of[key][(e, r)]
                 kn = knn_accuracy(f['train'][idx], ytr[idx], f['valid'], yva, f['test'], yte, ks=(1, 5, 20) if len(idx) >= 20 else (1,))
                 res[f'{key}_probe'][frac].append(pr['test_acc']); res[f'{key}_knn'][frac].append(kn['test_acc'])
-                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, {r}, views {nv}, C={pr['C']}", valid=pr['valid_acc']))
+                chosen.append(dict(seed=seed, frac=frac, model=f'{key}_probe', setting=f"epoch {e}, {r}, views {nv}{' mirrored' if nfl else ''}, C={pr['C']}", valid=pr['valid_acc']))
                 if key == 'bt' and args.finetune and frac < 1.0:
                     ft = finetune(rows, seed, snaps_of['bt'][e]['body'], stats_of['bt']); res['bt_finetune'][frac].append(ft['test_acc'])
                     chosen.append(dict(seed=seed, frac=frac, model='bt_finetune', setting=f"epoch {e}, {ft['setting']}", valid=ft['valid_acc']))
-            px = pixel_lr(rows, VIEWS if frac < 1.0 else (0,), seed=seed); res['pixel_lr'][frac].append(px['test_acc'])
-            chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"views {px['setting']['views']}, C={px['setting']['C']}", valid=px['valid_acc']))
+            px = pixel_lr(rows, VIEW_CANDS if frac < 1.0 else ((0, False),), seed=seed); res['pixel_lr'][frac].append(px['test_acc'])
+            chosen.append(dict(seed=seed, frac=frac, model='pixel_lr', setting=f"views {px['setting']['views']}{' mirrored' if px['setting']['flip'] else ''}, C={px['setting']['C']}", valid=px['valid_acc']))
             if frac < 1.0 or not args.smoke:
                 sp = supervised(rows, seed); res['sup'][frac].append(sp['test_acc'])
                 chosen.append(dict(seed=seed, frac=frac, model='sup', setting=str(sp['setting']), valid=sp['valid_acc']))
@@ -546,7 +561,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, views=args.views,
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views,
                per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])) if walls['simclr'] else None)
 
 if args.part in ('fewshot', 'all'):
