@@ -24,13 +24,13 @@ import argparse, json, math, os, sys, time
 import numpy as np
 import torch
 from torch import nn
-from dlwalk.core import device_report, seed_everything, to_plain
+from dlwalk.core import device_report, seed_everything, to_plain, torch_threads
 from dlwalk.data import get_digits
 from dlwalk.basics import MLP
 from dlwalk.task import spread
 from dlwalk.autodiff import (breast_cancer_design, logistic_loss, logistic_hessian, logistic_lipschitz, hessian_at,
                              newton_fit, gd_fit, iters_to, sklearn_logistic, per_sample_grads, per_sample_grads_loop,
-                             compare_times, jacobian_race, hutchinson_trace, torch_threads)
+                             compare_times, jacobian_race, hutchinson_trace)
 
 L2 = 1e-2
 TARGETS = dict(hessian_max_abs_err=1e-5, newton_iters=10, gd_iters=500, vmap_speedup=5.0)

@@ -11,12 +11,12 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.func import grad, jvp, vjp, jacfwd, jacrev, hessian, vmap, functional_call
-from .core import InputError
+from .core import InputError, torch_threads  # torch_threads: the core chapter's, used here for small timings
 
 # %% auto #0
-__all__ = ['grad_at', 'jvp_at', 'vjp_at', 'jacobian_at', 'compare_times', 'torch_threads', 'two_layer_map', 'jacobian_race',
-           'hessian_at', 'hvp_at', 'breast_cancer_design', 'logistic_loss', 'logistic_hessian', 'FitPath', 'newton_fit',
-           'gd_fit', 'iters_to', 'logistic_lipschitz', 'sklearn_logistic', 'TraceEstimate', 'hutchinson_trace',
+__all__ = ['grad_at', 'jvp_at', 'vjp_at', 'jacobian_at', 'compare_times', 'two_layer_map', 'jacobian_race', 'hessian_at',
+           'hvp_at', 'breast_cancer_design', 'logistic_loss', 'logistic_hessian', 'FitPath', 'newton_fit', 'gd_fit',
+           'iters_to', 'logistic_lipschitz', 'sklearn_logistic', 'TraceEstimate', 'hutchinson_trace',
            'per_sample_grads', 'per_sample_grads_loop']
 
 # %% ../nbs/17_Autodiff.ipynb #d4d25351
@@ -91,14 +91,6 @@ def compare_times(fns:dict, # name -> a callable taking no arguments
             if r >= warmup: times[k].append(dt)
             elif r == 0 and min_ms > 0: number[k] = max(1, math.ceil(min_ms / max(dt, 1e-3)))
     return pd.DataFrame([dict(name=k, median_ms=statistics.median(v), min_ms=min(v), max_ms=max(v), number=number[k]) for k, v in times.items()])
-
-class torch_threads:
-    "Context manager: run the block with `n` torch intra-op threads, then restore the previous number."
-    def __init__(self, n:int=1): # threads inside the block
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise InputError(f"n must be a whole number >= 1, got {n!r}")
-        self.n = n
-    def __enter__(self): self.old = torch.get_num_threads(); torch.set_num_threads(self.n); return self
-    def __exit__(self, *exc): torch.set_num_threads(self.old)
 
 def two_layer_map(n_in:int, # input size
                   n_out:int, # output size

@@ -11,9 +11,9 @@ import torch
 
 # %% auto #0
 __all__ = ['DeviceError', 'available_devices', 'default_device', 'DeviceReport', 'device_report', 'seed_everything',
-           'BenchResult', 'benchmark', 'dot_loop', 'matmul_timings', 'amp_dtype', 'auto_amp', 'AdamW_torch',
-           'find_max_batch_size', 'InputError', 'ColumnError', 'MissingInputError', 'to_plain', 'atomic_write',
-           'unwrap_model', 'share_cores']
+           'BenchResult', 'benchmark', 'torch_threads', 'dot_loop', 'matmul_timings', 'amp_dtype', 'auto_amp',
+           'AdamW_torch', 'find_max_batch_size', 'InputError', 'ColumnError', 'MissingInputError', 'to_plain',
+           'atomic_write', 'unwrap_model', 'share_cores']
 
 # %% ../nbs/00_core.ipynb #c0d1e7b2
 class DeviceError(RuntimeError):
@@ -157,6 +157,15 @@ def benchmark(fn, # the callable to time
         _sync(device)
         times.append(time.perf_counter() - t0)
     return BenchResult(times)
+
+# %% ../nbs/00_core.ipynb #8ea7528b
+class torch_threads:
+    "Context manager: run the block with `n` torch intra-op threads, then restore the previous number."
+    def __init__(self, n:int=1): # threads inside the block
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1: raise InputError(f"n must be a whole number >= 1, got {n!r}")
+        self.n = n
+    def __enter__(self): self.old = torch.get_num_threads(); torch.set_num_threads(self.n); return self
+    def __exit__(self, *exc): torch.set_num_threads(self.old)
 
 # %% ../nbs/00_core.ipynb #46bbb50f
 def dot_loop(a, # a 1-d tensor
