@@ -299,14 +299,19 @@ DATA_NAME = {'mnist_5k': 'MNIST 5k', 'animal_mnist': 'Animal MNIST'}[args.data]
 ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
 flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
 
+def aug_views(head, x, labels, k, flip, seed):
+    """What the probe trains on with k > 0 views (the probe's and the pixel baseline's): the features of images `x` and of k
+    augmented views of them (`vision_aug(flip=flip)`, the supervised CNN's augmentation, drawn from `seed`), and `labels` tiled to match."""
+    torch.manual_seed(seed)
+    return encode(head, x, views=k, tfms=vision_aug(flip=flip)), np.tile(labels, k + 1)
+
 def pixel_lr(rows, views=((0, False),), seed=0):
     """The linear probe's own code on raw pixels: same standardisation, same C grid and, with --probe-views (--probe-flip), the
     same choice of augmented (mirrored) views of the labelled images, chosen on valid."""
     def probe(v, fl):
         if v == 0: return linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte)
-        torch.manual_seed(seed)
         xl = torch.as_tensor(X[rows], dtype=torch.float32)[:, None] / 255.
-        return linear_probe(encode(torch.nn.Flatten(), xl, views=v, tfms=vision_aug(flip=fl)), np.tile(y[rows], v + 1), flat(s.valid), yva, flat(s.test), yte)
+        return linear_probe(*aug_views(torch.nn.Flatten(), xl, y[rows], v, fl, seed), flat(s.valid), yva, flat(s.test), yte)
     ch = choose_on_valid([dict(v=v, fl=fl) for v, fl in views], probe, lambda r: r['valid_acc'])
     r = ch.result
     return dict(setting=dict(C=r['C'], views=ch.best['v'], flip=ch.best['fl']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
@@ -470,9 +475,7 @@ def pick_snapshot(feats, idx, views=((0, False),), seed=0):
     def probe(e, r, v, fl):
         f = feats[(e, r)]
         if v == 0: ftr, yl = f['train'][idx], ytr[idx]
-        else:
-            torch.manual_seed(seed)
-            ftr, yl = encode(f['head'], f['x_train'][idx], views=v, tfms=vision_aug(flip=fl)), np.tile(ytr[idx], v + 1)
+        else: ftr, yl = aug_views(f['head'], f['x_train'][idx], ytr[idx], v, fl, seed)
         return linear_probe(ftr, yl, f['valid'], yva, f['test'], yte)
     ch = choose_on_valid([dict(e=e, r=r, v=v, fl=fl) for e, r in feats for v, fl in views], probe, lambda res: res['valid_acc'])
     return (ch.best['e'], ch.best['r'], ch.best['v'], ch.best['fl']), ch.result
