@@ -102,19 +102,22 @@ def train(task:Param("vision, tabular, graph or text (omit with --resume)", str,
           latent:int=None, # vae: latent dimensions, a whole number >= 1 (default 16)
           compile:bool=False, # vision, tabular, graph, text: torch.compile the model (dlwalk.fast; eager with a warning if it fails; rarely pays on a CPU)
           backbone:str=None, # vision: start dlwalk's CNN from a self-supervised encoder folder (dlwalk.ssl.save_encoder), at the encoder's image size
+          flip:bool=False, # vision: also mirror training images left-right, for classes a mirror keeps (animals, objects; not digits or letters)
          ):
     "Train a task and save the model, metrics, curves, confusion matrix, command and versions to --out."
     errs = _user_errors()
     from dlwalk.train import train as _train
     if pretrained and task not in (None, 'vision'):
         raise CLIError(f"--pretrained is for vision; {task} {'fine-tunes its pretrained model anyway' if task == 'text' else 'has no ImageNet weights'}: leave it out")
+    if flip and task != 'vision':
+        raise CLIError("--flip mirrors training images: dlwalk train vision --flip; " + ("a resumed run keeps the augmentation it started with: leave it out" if task is None else f"{task} takes no --flip"))
     if levels is not None and not ordinal: raise CLIError("--levels gives the order of an ordinal target: add --ordinal")
     if ordinal and task not in ('tabular', 'ordinal'):
         raise CLIError(f"--ordinal is for tables (dlwalk train tabular --ordinal --data FILE.csv --target COLUMN); {task or 'a resumed run'} takes no --ordinal")
     if ordinal and ensemble is not None: raise CLIError("--ensemble makes an ensemble of classifiers; it does not take --ordinal: use one of them")
     if compile and (task not in ('vision', 'tabular', 'graph', 'text') or ordinal or ensemble is not None):
         raise CLIError(f"--compile is for the vision, tabular, graph and text tasks (without --ordinal or --ensemble), not {task or 'a resumed run'}: leave it out")
-    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}), **({'compile': True} if compile else {}),
+    extra = dict(**({'pretrained': True} if pretrained else {}), **({'calibrate': True} if calibrate else {}), **({'compile': True} if compile else {}), **({'flip': True} if flip else {}),
                  **({'levels': [l.strip() for l in levels.split(',')]} if levels else {}))
     if ensemble is not None:  # the task `uncertainty` (dlwalk.uncertainty.ensemble_train) with TASK's models as members
         if task not in ('vision', 'tabular'): raise CLIError(f"--ensemble is for vision and tabular models, not {task}; leave it out")

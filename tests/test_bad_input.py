@@ -52,6 +52,8 @@ def test_all_empty_text_column(cli, bad):
     (['train', 'toy', '--lr', 'fast', '--out', '{d}/run_lr'], 'lr must be a number such as 1e-3'),
     (['train', 'toy', '--device', 'cuda:7', '--out', '{d}/run_dev'], 'is not available here'),
     (['train', 'audio'], "unknown task 'audio'"),
+    (['train', 'tabular', '--data', '{d}/numbers.csv', '--target', 'y', '--flip'], 'tabular takes no --flip'),
+    (['train', '--resume', '{d}/missing_run', '--flip'], 'a resumed run keeps the augmentation it started with'),
     (['train', '--resume', '{d}/missing_run'], 'is not a dlwalk run folder'),
     (['predict', '{d}/missing_model', '{d}/numbers.csv'], 'does not exist'),
     (['predict', '{d}', '{d}/numbers.csv'], 'is not a dlwalk model'),
