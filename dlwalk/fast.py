@@ -101,7 +101,7 @@ class FastOptimWrapper(OptimWrapper):
             for pg, v_ in zip(pgs, vs): pg[name] = v_
         else:  # a tuple entry: fastai's 'mom' is PyTorch's betas[0]
             name, i = name.split('__'); i = int(i)
-            for pg, v_ in zip(pgs, vs): t = pg[name]; pg[name] = t[:i] + (v_,) + t[i + 1:]
+            for pg, v_ in zip(pgs, vs): t = tuple(pg[name]); pg[name] = t[:i] + (v_,) + t[i + 1:]  # a list after a JSON round trip (a checkpoint's)
 
 def AdamW_fast(params, # parameters or parameter groups (what a fastai splitter returns)
                fused:bool|None=None, # PyTorch's fused AdamW kernel; None: when every parameter is a float tensor on the CPU or a GPU

@@ -143,8 +143,13 @@ class _SaveCheckpoint(Callback):
         if not (ck.run and ck.save) or self.epoch <= ck.skip_to: return
         tensors = {}
         cbs = _split({k: c.ckpt_state() for k, c in _stateful(self.learn).items()}, 'cbs', tensors)
-        save_checkpoint(ck.path, self.learn, dict(ck.info, fit_no=ck.fit_no, epoch=self.epoch, n_epoch=self.n_epoch,
-                                                   train_iter=self.train_iter, rows=ck.rows, cbs=cbs), tensors)
+        done = ck.finished_learners()  # e.g. an ensemble's earlier members: their final weights go into the checkpoint too
+        for n, l in done.items():
+            tensors.update({f'fit{n}.model.{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(l.model).state_dict().items()})
+        sl = getattr(getattr(self.learn, 'recorder', None), 'smooth_loss', None)  # the running average logged as train_loss
+        if sl is not None: tensors['smooth.val'] = torch.as_tensor(sl.val).detach().cpu().clone()
+        save_checkpoint(ck.path, self.learn, dict(ck.info, fit_no=ck.fit_no, epoch=self.epoch, n_epoch=self.n_epoch, train_iter=self.train_iter,
+                                                   rows=ck.rows, cbs=cbs, done_fits=sorted(done), smooth_count=sl and sl.count), tensors)
 
 class CheckpointCallback(Callback):
     "Save model, optimiser, schedule position, RNG states and the state of callbacks such as `BestEpoch` after each epoch; resume from a checkpoint."
@@ -157,17 +162,31 @@ class CheckpointCallback(Callback):
         self.fit_no, self.skip_to, self.cb_states = -1, -1, None
         self.rows = list(resume[0].get('rows', [])) if resume else []
         self.saver = _SaveCheckpoint(self)
+        self.learners = {}  # fit number: the learner that ran it
+
+    def finished_learners(self) -> dict:
+        "`{fit number: learner}` of the learners other than the current one that ran earlier fits, each at its last fit (an ensemble's members)."
+        last = {id(l): (n, l) for n, l in sorted(self.learners.items()) if n < self.fit_no and l is not self.learn}
+        return dict(last.values())
 
     def before_fit(self):
         self.run = not hasattr(self.learn, 'lr_finder') and not hasattr(self, 'gather_preds')
         if not self.run: return
         if self.saver not in self.learn.cbs: self.learn.add_cb(self.saver)
         self.fit_no += 1; self.skip_to = -1
+        self.learners[self.fit_no] = self.learn
         if self.resume is None: return
         meta, tensors = self.resume
-        if self.fit_no < meta['fit_no']: raise CancelFitException()  # this fit had finished before the interruption
+        if self.fit_no < meta['fit_no']:  # this fit had finished before the interruption
+            if self.fit_no in meta.get('done_fits', []):  # another learner's last fit (an ensemble member): its final weights
+                pre = f'fit{self.fit_no}.model.'
+                unwrap_model(self.learn.model).load_state_dict({k[len(pre):]: v for k, v in tensors.items() if k.startswith(pre)})
+            raise CancelFitException()  # the same learner's earlier fit (fine_tune's frozen one): the later fit's weights are loaded there
         if self.fit_no == meta['fit_no']:
             restore_checkpoint(self.learn, meta, tensors)
+            sl = getattr(getattr(self.learn, 'recorder', None), 'smooth_loss', None)
+            if sl is not None and 'smooth.val' in tensors:  # the Recorder (order 50) has just reset it for this fit
+                sl.val, sl.count = tensors['smooth.val'].clone(), meta['smooth_count']
             self.skip_to, self.learn.train_iter = meta['epoch'], meta['train_iter']
             self.wrap, self.cb_states = True, _join(meta.get('cbs') or {}, tensors)
 
@@ -210,7 +229,7 @@ class PlainProgress(Callback):
     def _line(self, log): print('  '.join(f'{_fmt(v):>10}' for v in log), flush=True)
 
 class EpochCSVLogger(CSVLogger):
-    "fastai's `CSVLogger` that appends and writes the header only into an empty file."
+    "fastai's `CSVLogger` that appends, writes the header only into an empty file, and numbers the epochs over the whole run."
     def __init__(self, fname='history.csv', # the CSV file; a relative path is under `learn.path`
                  append=False, # unused, kept from `CSVLogger`: this logger always appends
                 ): super().__init__(fname, append)
@@ -220,9 +239,13 @@ class EpochCSVLogger(CSVLogger):
         p = self.path / self.fname
         p.parent.mkdir(parents=True, exist_ok=True)
         new = not p.exists() or p.stat().st_size == 0
+        self.n_rows = 0 if new else sum(1 for _ in p.open()) - 1  # the rows already there: a resumed run's, or an earlier fit's
         self.file = p.open('a')
         if new: self.file.write(','.join(self.recorder.metric_names) + '\n')
         self.old_logger, self.learn.logger = self.logger, self._write_line
+    def _write_line(self, log):
+        "One row, its epoch counted over the whole run (as the checkpoint's rows and curves.png count them), not from 0 in each fit."
+        super()._write_line([self.n_rows, *log[1:]]); self.n_rows += 1
     def after_fit(self):
         if getattr(self, 'skip', True): return
         super().after_fit()
@@ -485,6 +508,22 @@ class _StartRun(Callback):
     def before_fit(self):
         if not self.started: self.started = True; self.start()
 
+def _check_resume_args(out:Path, run_args:dict, given:dict, kwargs:dict):
+    "`UsageError` naming the settings given with --resume that differ from the run's: a resumed run keeps the ones it started with."
+    unset = dict(task=None, data=None, target=None, arch=None, epochs=None, lr=None, bs=None, seed=42, device=None, imbalanced=None,
+                 tensorboard=False, wandb=False)  # what `train` gets when a setting is not given
+    def same(k, v):
+        r = run_args.get(k)
+        if k == 'data': return str(v) == str(r)
+        if k == 'lr': v = _user_errors(check_train_args, run_args.get('task'), lr=v)['lr']  # '1e-3' as typed, 0.001 as run.json has it
+        return to_plain(v) == to_plain(r)
+    diff = [(k, v, run_args.get(k)) for k, v in given.items() if v != unset[k] and not same(k, v)]
+    run_kw = run_args.get('kwargs') or {}
+    diff += [(k, v, run_kw.get(k)) for k, v in kwargs.items() if to_plain(v) != run_kw.get(k)]
+    if diff: raise UsageError(f"--resume continues the run in {str(out)!r} with the settings it started with (its {RUN_FILE}), but "
+                              + '; '.join(f"{k} {v!r} was given (the run's: {r!r})" for k, v, r in diff)
+                              + ": leave them out to resume, or start a new run with another --out")
+
 def train(task:str|None=None, # vision, tabular, graph or text
           data:str|None=None, # your data; default: the task's embedded real dataset
           target:str|None=None, # the column to predict (with --data)
@@ -509,12 +548,16 @@ def train(task:str|None=None, # vision, tabular, graph or text
     rank, world = rank_info()
     ck = None
     if resume is not None:
+        if out is not None and Path(out).expanduser().resolve() != Path(resume).expanduser().resolve():
+            raise UsageError(f"--resume {str(resume)!r} continues the run in that folder; --out {str(out)!r} names another: give only --resume")
         out = Path(resume).expanduser()
         if not (out / RUN_FILE).exists(): raise UsageError(f"--resume {str(resume)!r} is not a dlwalk run folder (no {RUN_FILE}); give the --out folder of an interrupted 'dlwalk train'")
         run = json.loads((out / RUN_FILE).read_text())
         if run.get('status') == 'complete':
             raise UsageError(f"the run in {str(out)!r} already finished its {run['args']['epochs'] or 'default'} epochs; its model is in {str(out / 'model')!r}")
         a = run['args']
+        _check_resume_args(out, a, dict(task=task, data=data, target=target, arch=arch, epochs=epochs, lr=lr, bs=bs, seed=seed, device=device,
+                                        imbalanced=imbalanced, tensorboard=tensorboard, wandb=wandb), kwargs)
         task, data, target, arch, epochs, lr, bs, seed, device, imbalanced, tensorboard, wandb = (a[k] for k in _ARGS)
         kwargs = a.get('kwargs') or {}
         ck = load_checkpoint(out / CKPT_FILE)

@@ -3,6 +3,7 @@ a run without Accelerate installed, and (slow) two processes under `accelerate l
 import json, re, shutil, signal, subprocess, sys, time
 import pandas as pd
 import pytest
+import torch
 from conftest import cli_cmd, cli_env, one_line_error
 import toy_task  # registers the small task here too: load_model needs it
 
@@ -37,7 +38,7 @@ def test_run_folder_and_predict(cli, call, data_dir, tmp_path):
     assert 'columns missing from the input' in one_line_error(call('predict', out, tmp_path / 'other.csv'), 'predict')
 
 def test_sigkill_and_resume(tmp_path):
-    "SIGKILL in the middle of the second epoch (no chance to clean up), then --resume: four epochs, one history row each."
+    "SIGKILL in the middle of the second epoch (no chance to clean up), then --resume: four epochs, one history row each; --resume with another --epochs is refused."
     from dlwalk.train import load_checkpoint, CKPT_FILE
     from dlwalk.export import load_model
     out = tmp_path / 'killed'
@@ -50,12 +51,58 @@ def test_sigkill_and_resume(tmp_path):
     meta, _ = load_checkpoint(out / CKPT_FILE)
     assert meta['epoch'] < 3, meta['epoch']
     assert json.loads((out / 'run.json').read_text())['status'] == 'running'
+    r = subprocess.run(cli_cmd('train', '--resume', out, '--epochs', 9), env=cli_env(), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "epochs 9 was given (the run's: 4)" in one_line_error(r), r.stderr[-2000:]  # refused, not ignored
+    assert load_checkpoint(out / CKPT_FILE)[0]['epoch'] == meta['epoch']
     r = subprocess.run(cli_cmd('train', '--resume', out), env=cli_env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert pd.read_csv(out / 'history.csv').epoch.tolist() == [0, 1, 2, 3]
     assert load_checkpoint(out / CKPT_FILE)[0]['epoch'] == 3
     assert load_model(out).dlwalk_info['info']['epochs_run'] == 4
     assert len((out / 'command.txt').read_text().splitlines()) == 2
+
+@pytest.fixture(scope='module')
+def animals(tmp_path_factory):
+    "450 Animal MNIST images of three classes, as a user's image folder."
+    import numpy as np
+    from PIL import Image
+    from dlwalk.data import get_dataset
+    X, y = get_dataset('animal_mnist')
+    root = tmp_path_factory.mktemp('animals') / 'imgs'
+    for c in (0, 1, 2):
+        (root / str(c)).mkdir(parents=True)
+        for i in np.flatnonzero(y == c)[:150]: Image.fromarray(X[i]).save(root / str(c) / f'{i}.png')
+    return root
+
+@pytest.mark.parametrize('extra, fit_no', [([], 0), (['--ensemble', 2], 1)], ids=['vision', 'vision-ensemble'])
+def test_sigkill_and_resume_gives_the_uninterrupted_model(animals, tmp_path, extra, fit_no):
+    """The vision task (dlwalk's CNN, PyTorch's fused AdamW), alone and as a 2-member ensemble, SIGKILLed after the first epoch of
+    its last fit and resumed: the same weights, metrics and history as a run that was never stopped. Resuming once failed in
+    the optimiser (its betas came back from the checkpoint as a list), and a resumed ensemble kept its first member untrained."""
+    from dlwalk.train import load_checkpoint, CKPT_FILE
+    from dlwalk.export import load_model
+    args = ['train', 'vision', '--data', animals, '--arch', 'cnn', '--epochs', 6, '--seed', 0, *extra]
+    ref, out = tmp_path / 'ref', tmp_path / 'killed'
+    r = subprocess.run(cli_cmd(*args, '--out', ref), env=cli_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    p = subprocess.Popen(cli_cmd(*args, '--out', out), env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    meta, t0 = None, time.time()
+    while p.poll() is None and time.time() - t0 < 300:
+        try: meta = load_checkpoint(out / CKPT_FILE)[0]
+        except Exception: meta = None  # not written yet, or being replaced
+        if meta and meta['fit_no'] == fit_no: break
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert p.returncode == -signal.SIGKILL and meta and meta['fit_no'] == fit_no and meta['epoch'] < 5, meta
+    r = subprocess.run(cli_cmd('train', '--resume', out), env=cli_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    a, b = load_model(ref), load_model(out)
+    models = lambda l: [m.model for m in l.members] if extra else [l.model]
+    for ma, mb in zip(models(a), models(b), strict=True):
+        for (k, wa), wb in zip(ma.state_dict().items(), mb.state_dict().values(), strict=True): assert torch.equal(wa, wb), k
+    ma, mb = (json.loads((d / 'metrics.json').read_text()) for d in (ref, out))
+    assert (mb['value'], mb['valid_value'], mb['epochs_run']) == (ma['value'], ma['valid_value'], ma['epochs_run']), (ma, mb)
+    pd.testing.assert_frame_equal(pd.read_csv(out / 'history.csv').drop(columns='time'), pd.read_csv(ref / 'history.csv').drop(columns='time'))
 
 def _sigint_default():
     "In the child: Ctrl-C's default action, even when the tests themselves were started with SIGINT ignored (a background job)."
