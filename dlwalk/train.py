@@ -239,7 +239,7 @@ class EpochCSVLogger(CSVLogger):
         p = self.path / self.fname
         p.parent.mkdir(parents=True, exist_ok=True)
         new = not p.exists() or p.stat().st_size == 0
-        self.n_rows = 0 if new else sum(1 for _ in p.open()) - 1  # the rows already there: a resumed run's, or an earlier fit's
+        self.n_rows = 0 if new else len(p.read_text().splitlines()) - 1  # the rows already there: a resumed run's, or an earlier fit's
         self.file = p.open('a')
         if new: self.file.write(','.join(self.recorder.metric_names) + '\n')
         self.old_logger, self.learn.logger = self.logger, self._write_line
