@@ -74,6 +74,16 @@ def _rng_state(learn=None):
         meta['loaders'] = [to_plain(dl.rng.getstate()) if hasattr(dl, 'rng') else None for dl in learn.dls.loaders]
     return tensors, meta
 
+def _model_tensors(model, # a module, possibly wrapped for distributed training
+                   prefix:str='model.', # the key prefix: 'model.' for the learner being trained, 'fit3.model.' for an earlier learner
+                  ) -> dict:
+    "A model's weights as CPU tensors keyed `prefix + name`, as a checkpoint stores them."
+    return {f'{prefix}{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(model).state_dict().items()}
+
+def _load_model_tensors(model, tensors:dict, prefix:str='model.'):
+    "Load the weights that `_model_tensors` keyed with `prefix` into `model`."
+    unwrap_model(model).load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+
 def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.safetensors`
                     learn, # the learner being trained
                     meta:dict, # JSON facts: epoch, fit number, metrics so far...
@@ -81,7 +91,7 @@ def save_checkpoint(path:str|Path, # the checkpoint file, e.g. `out/checkpoint.s
                    ) -> Path:
     "Write model, optimiser and RNG state of `learn` plus `meta` to one safetensors file, atomically."
     import safetensors.torch
-    tensors = dict(tensors or {}, **{f'model.{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(learn.model).state_dict().items()})
+    tensors = dict(tensors or {}, **_model_tensors(learn.model))
     meta = dict(meta, format=CKPT_FORMAT, dlwalk_version=__version__)
     if learn.opt is not None: meta['opt'] = _split(learn.opt.state_dict(), 'opt', tensors)
     t, meta['rng'] = _rng_state(learn); tensors.update(t)
@@ -111,7 +121,7 @@ def restore_checkpoint(learn, # a learner built like the one that was checkpoint
     "Load weights, optimiser state and RNG states from a checkpoint into `learn`."
     model = unwrap_model(learn.model)
     dev = next(model.parameters()).device
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith('model.')})
+    _load_model_tensors(model, tensors)
     if learn.opt is not None and 'opt' in meta:  # fastai's Optimizer keeps state as given; torch's moves it to the parameters itself
         from fastai.optimizer import Optimizer
         learn.opt.load_state_dict(_join(meta['opt'], tensors, dev if isinstance(learn.opt, Optimizer) else None))
@@ -144,8 +154,7 @@ class _SaveCheckpoint(Callback):
         tensors = {}
         cbs = _split({k: c.ckpt_state() for k, c in _stateful(self.learn).items()}, 'cbs', tensors)
         done = ck.finished_learners()  # e.g. an ensemble's earlier members: their final weights go into the checkpoint too
-        for n, l in done.items():
-            tensors.update({f'fit{n}.model.{k}': v.detach().cpu().contiguous().clone() for k, v in unwrap_model(l.model).state_dict().items()})
+        for n, l in done.items(): tensors.update(_model_tensors(l.model, f'fit{n}.model.'))
         sl = getattr(getattr(self.learn, 'recorder', None), 'smooth_loss', None)  # the running average logged as train_loss
         if sl is not None: tensors['smooth.val'] = torch.as_tensor(sl.val).detach().cpu().clone()
         save_checkpoint(ck.path, self.learn, dict(ck.info, fit_no=ck.fit_no, epoch=self.epoch, n_epoch=self.n_epoch, train_iter=self.train_iter,
@@ -179,8 +188,7 @@ class CheckpointCallback(Callback):
         meta, tensors = self.resume
         if self.fit_no < meta['fit_no']:  # this fit had finished before the interruption
             if self.fit_no in meta.get('done_fits', []):  # another learner's last fit (an ensemble member): its final weights
-                pre = f'fit{self.fit_no}.model.'
-                unwrap_model(self.learn.model).load_state_dict({k[len(pre):]: v for k, v in tensors.items() if k.startswith(pre)})
+                _load_model_tensors(self.learn.model, tensors, f'fit{self.fit_no}.model.')
             raise CancelFitException()  # the same learner's earlier fit (fine_tune's frozen one): the later fit's weights are loaded there
         if self.fit_no == meta['fit_no']:
             restore_checkpoint(self.learn, meta, tensors)

@@ -32,6 +32,21 @@ def cli_env(**extra) -> dict:
 # filters, which the command sets before it imports torch)
 RUNNER = 'import sys; from dlwalk.cli import main, _quiet_warnings; _quiet_warnings(); import toy_task; sys.exit(main(sys.argv[1:]))'
 
+def animal_folder(root, # the folder to create: one sub-folder per class, PNG files inside
+                  n_per_class:int, # the first this many images of each class
+                  classes=(0, 1, 2), # Animal MNIST classes to take
+                 ) -> Path:
+    "A user's image folder made of Animal MNIST images (28x28 grey), for runs of `dlwalk train vision --data`."
+    import numpy as np
+    from PIL import Image
+    from dlwalk.data import get_dataset
+    X, y = get_dataset('animal_mnist')
+    root = Path(root)
+    for c in classes:
+        (root / str(c)).mkdir(parents=True)
+        for i in np.flatnonzero(y == c)[:n_per_class]: Image.fromarray(X[i]).save(root / str(c) / f'{i}.png')
+    return root
+
 def cli_cmd(*args) -> list[str]: return [sys.executable, '-c', RUNNER, *map(str, args)]
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json, re, shutil, signal, subprocess, sys, time
 import pandas as pd
 import pytest
 import torch
-from conftest import cli_cmd, cli_env, one_line_error
+from conftest import animal_folder, cli_cmd, cli_env, one_line_error
 import toy_task  # registers the small task here too: load_model needs it
 
 def wait_for(path, proc, timeout=180):
@@ -64,15 +64,7 @@ def test_sigkill_and_resume(tmp_path):
 @pytest.fixture(scope='module')
 def animals(tmp_path_factory):
     "450 Animal MNIST images of three classes, as a user's image folder."
-    import numpy as np
-    from PIL import Image
-    from dlwalk.data import get_dataset
-    X, y = get_dataset('animal_mnist')
-    root = tmp_path_factory.mktemp('animals') / 'imgs'
-    for c in (0, 1, 2):
-        (root / str(c)).mkdir(parents=True)
-        for i in np.flatnonzero(y == c)[:150]: Image.fromarray(X[i]).save(root / str(c) / f'{i}.png')
-    return root
+    return animal_folder(tmp_path_factory.mktemp('animals') / 'imgs', 150)
 
 @pytest.mark.parametrize('extra, fit_no', [([], 0), (['--ensemble', 2], 1)], ids=['vision', 'vision-ensemble'])
 def test_sigkill_and_resume_gives_the_uninterrupted_model(animals, tmp_path, extra, fit_no):

@@ -2,10 +2,9 @@
 user's own (`--data`), writes its run folder, and its model predicts; `dlwalk walk` chooses each task's setting on the
 validation split; `--flip` is kept in the run's records; (slow) the whole default walk, under its 10-minute budget."""
 import json, shutil, subprocess, sys
-import numpy as np
 import pandas as pd
 import pytest
-from conftest import protocol_task, cli_env
+from conftest import animal_folder, protocol_task, cli_env
 
 def test_builtin_tasks_available():
     "All built-in tasks import and register (a broken module must fail here, not drop out of the command silently)."
@@ -58,14 +57,8 @@ def test_task_end_to_end(call, task_data, tmp_path, task):
 def test_vision_flip_is_kept(call, tmp_path):
     """`dlwalk train vision --flip` on a folder of animals (a mirrored animal is the same animal): the run trains with flips, and
     run.json (what --resume reads back) and metrics.json record it. The flips themselves are tested in 03_vision."""
-    from PIL import Image
-    from dlwalk.data import get_dataset
-    X, y = get_dataset('animal_mnist')
-    for c in (0, 1, 2):
-        (tmp_path / 'animals' / str(c)).mkdir(parents=True)
-        for i in np.flatnonzero(y == c)[:12]: Image.fromarray(X[i]).save(tmp_path / 'animals' / str(c) / f'{i}.png')
     out = tmp_path / 'run'
-    r = call('train', 'vision', '--data', tmp_path / 'animals', '--arch', 'cnn', '--epochs', 1, '--flip', '--out', out)
+    r = call('train', 'vision', '--data', animal_folder(tmp_path / 'animals', 12), '--arch', 'cnn', '--epochs', 1, '--flip', '--out', out)
     assert r.returncode == 0, (r.stdout[-1500:], r.stderr[-1500:])
     assert json.loads((out / 'run.json').read_text())['args']['kwargs'] == {'flip': True}
     assert json.loads((out / 'metrics.json').read_text())['flip'] is True
