@@ -35,6 +35,9 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 21 (bench/README.md, "Session 21 run"): one more readout chosen on valid, 'multi7' (every conv block's map pooled to at
+most 7 x 7, concatenated: 1,464 numbers at width 8, against 'multi''s 504), and C = 0.001 added to the probes' C candidates
+(--probe-cs; the pixel baseline gets the same), because on a seed-0 valid pilot the wider readout chose C = 0.01, the edge.
 Session 19 (bench/README.md, "Session 19 run"): the probe's augmented views get the flips the supervised CNN got (--probe-flip:
 each k > 0 also tried as `vision_aug(flip=True)`, for the pixel baseline too) and two more candidates chosen on valid: 64 views and
 the 'multi' readout (every conv block's map pooled to 3 x 3, concatenated); the pretraining and the supervised grid are session
@@ -186,7 +189,11 @@ p.add_argument('--only-seeds', default=None, help="parts ssl and fewshot: run on
 p.add_argument('--probe-readout', default='gap,flat',
                help="part ssl: the frozen features the linear probe (and k-NN) may read, chosen on valid with the snapshot: 'gap' = the encoder's "
                     "pooled output vector, 'flat' = its last conv feature map flattened (width*4 x 3 x 3), 'multi' (session 19) = every conv block's "
-                    "feature map average-pooled to 3 x 3 and flattened, concatenated (width*(1+2+4) x 9); e.g. 'gap' for the pooled vector only")
+                    "feature map average-pooled to 3 x 3 and flattened, concatenated (width*(1+2+4) x 9); 'multi7' (session 21) = the same with "
+                    "each map pooled to at most 7 x 7 (at 28 x 28 and width 8: 8x49 + 16x49 + 32x9 = 1,464 numbers); e.g. 'gap' for the pooled vector only")
+p.add_argument('--probe-cs', default=None,
+               help="part ssl (session 21): the linear probes' C candidates (inverse regularisation, chosen on valid), for the raw-pixel "
+                    "baseline too; default dlwalk.ssl.PROBE_CS (0.01, 0.1, 1, 10)")
 p.add_argument('--probe-views', default='0',
                help="part ssl, 1%% and 10%% labels: the linear probe may also train on this many augmented views of each labelled image "
                     "(dlwalk.ssl.encode(views=k), the supervised CNN's own augmentation; e.g. '0,8,32'), chosen on valid with the snapshot and readout")
@@ -230,7 +237,7 @@ def combine(logs):
         if len(sd) != 1: raise SystemExit(f"--combine: {fn} is not a one-seed run (seeds {sd}); run part ssl with --only-seeds S")
         seeds += sd
     if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
-    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip')
+    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip', 'probe_cs')
     for k in same:
         if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
     fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
@@ -275,7 +282,8 @@ VIEWS = tuple(int(v) for v in args.probe_views.split(','))
 assert all(v >= 0 for v in VIEWS), f"--probe-views: whole numbers >= 0, got {args.probe_views}"
 VIEW_CANDS = [(v, False) for v in VIEWS] + ([(v, True) for v in VIEWS if v > 0] if args.probe_flip else [])  # (k, mirrored): ties keep the earlier
 if args.probe_flip and not any(VIEWS): raise SystemExit('--probe-flip needs --probe-views with some k > 0 (the flips are in the augmented views)')
-assert set(READOUTS) <= {'gap', 'flat', 'multi'}, f"--probe-readout: some of 'gap', 'flat', 'multi', got {args.probe_readout}"
+assert set(READOUTS) <= {'gap', 'flat', 'multi', 'multi7'}, f"--probe-readout: some of 'gap', 'flat', 'multi', 'multi7', got {args.probe_readout}"
+PROBE_C = tuple(float(c) for c in args.probe_cs.split(',')) if args.probe_cs else None  # None: linear_probe's default, dlwalk.ssl.PROBE_CS
 SEED_LIST = [int(v) for v in args.only_seeds.split(',')] if args.only_seeds else list(range(args.seeds))
 SUP_GRID = [dict(epochs=e, lr=lr) for e in (10, 30, 60, 100, 200, 300, 500) for lr in (3e-3, 1e-2)]  # session 7: 60 epochs added (sessions 5-6 chose the grid's edge, 30 at 1e-2); session 8: 100 (session 7 chose 60); session 10: 200, 300 (sessions 8-9 chose 100, the edge; the encoder gets 300 pretraining epochs); session 13: 500 (session 10 chose 300, the edge, at 10% at every seed; the encoder gets 1000)
 SUP_GRID_FULL = [dict(epochs=10, lr=lr) for lr in (3e-3, 1e-2)]  # all 3000 labels: 10 epochs are plenty (and the run's budget)
@@ -299,6 +307,8 @@ DATA_NAME = {'mnist_5k': 'MNIST 5k', 'animal_mnist': 'Animal MNIST'}[args.data]
 ytr, yva, yte = y[s.train], y[s.valid], y[s.test]
 flat = lambda idx: X[idx].reshape(len(idx), -1).astype(np.float32) / 255.
 
+cs_kw = dict(Cs=PROBE_C) if PROBE_C else {}  # --probe-cs, for every linear probe (and the pixel baseline)
+
 def aug_views(head, x, labels, k, flip, seed):
     """What the probe trains on with k > 0 views (the probe's and the pixel baseline's): the features of images `x` and of k
     augmented views of them (`vision_aug(flip=flip)`, the supervised CNN's augmentation, drawn from `seed`), and `labels` tiled to match."""
@@ -309,9 +319,9 @@ def pixel_lr(rows, views=((0, False),), seed=0):
     """The linear probe's own code on raw pixels: same standardisation, same C grid and, with --probe-views (--probe-flip), the
     same choice of augmented (mirrored) views of the labelled images, chosen on valid."""
     def probe(v, fl):
-        if v == 0: return linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte)
+        if v == 0: return linear_probe(flat(rows), y[rows], flat(s.valid), yva, flat(s.test), yte, **cs_kw)
         xl = torch.as_tensor(X[rows], dtype=torch.float32)[:, None] / 255.
-        return linear_probe(*aug_views(torch.nn.Flatten(), xl, y[rows], v, fl, seed), flat(s.valid), yva, flat(s.test), yte)
+        return linear_probe(*aug_views(torch.nn.Flatten(), xl, y[rows], v, fl, seed), flat(s.valid), yva, flat(s.test), yte, **cs_kw)
     ch = choose_on_valid([dict(v=v, fl=fl) for v, fl in views], probe, lambda r: r['valid_acc'])
     r = ch.result
     return dict(setting=dict(C=r['C'], views=ch.best['v'], flip=ch.best['fl']), valid_acc=r['valid_acc'], test_acc=r['test_acc'])
@@ -445,24 +455,26 @@ def _pretrain(method, seed, lambd, proj):
     return snaps, wall, loss, stats
 
 class MultiReadout(torch.nn.Module):
-    "Every conv block's feature map of a frozen body, average-pooled to `size` x `size` and flattened, concatenated (--probe-readout multi)."
+    """Every conv block's feature map of a frozen body, average-pooled to at most `size` x `size` (a smaller map is kept as it is)
+    and flattened, concatenated (--probe-readout multi: size 3; multi7: size 7)."""
     def __init__(self, body, size=3): super().__init__(); self.body, self.size = body, size
     def forward(self, x):
         out = []
-        for block in self.body: x = block(x); out.append(torch.nn.functional.adaptive_avg_pool2d(x, self.size).flatten(1))
+        for block in self.body:
+            x = block(x); out.append(torch.nn.functional.adaptive_avg_pool2d(x, min(self.size, x.shape[-1])).flatten(1))
         return torch.cat(out, 1)
 
 def readout_feats(snaps, stats):
     """Per (snapshot epoch, readout): the frozen encoder's features of train/valid/test. 'gap': the pooled vector the encoder
     outputs (as pretrained and cached); 'flat': the same conv body's last feature map, flattened (no pooling); 'multi': every
-    block's feature map pooled to 3 x 3, concatenated (`MultiReadout`)."""
+    block's feature map pooled to 3 x 3, concatenated (`MultiReadout`); 'multi7': the same pooled to at most 7 x 7."""
     m, sd = stats[0][0], stats[1][0]  # one grey channel; the images prepared as in pretraining
     xs = {k: (torch.as_tensor(X[idx], dtype=torch.float32)[:, None] / 255. - m) / sd for k, idx in (('train', s.train), ('valid', s.valid), ('test', s.test))}
     out = {}
     for e, f in snaps.items():
         enc = small_encoder(1, width=args.width); enc[0].load_state_dict(f['body'])
         for r in READOUTS:
-            head = enc if r == 'gap' else torch.nn.Sequential(enc[0], torch.nn.Flatten()) if r == 'flat' else MultiReadout(enc[0])
+            head = enc if r == 'gap' else torch.nn.Sequential(enc[0], torch.nn.Flatten()) if r == 'flat' else MultiReadout(enc[0], 7 if r == 'multi7' else 3)
             out[(e, r)] = {k: f[k] for k in ('train', 'valid', 'test')} if r == 'gap' else {k: encode(head, x) for k, x in xs.items()}
             out[(e, r)].update(head=head, x_train=xs['train'])  # for the probe on augmented views of the labelled images
     return out
@@ -476,7 +488,7 @@ def pick_snapshot(feats, idx, views=((0, False),), seed=0):
         f = feats[(e, r)]
         if v == 0: ftr, yl = f['train'][idx], ytr[idx]
         else: ftr, yl = aug_views(f['head'], f['x_train'][idx], ytr[idx], v, fl, seed)
-        return linear_probe(ftr, yl, f['valid'], yva, f['test'], yte)
+        return linear_probe(ftr, yl, f['valid'], yva, f['test'], yte, **cs_kw)
     ch = choose_on_valid([dict(e=e, r=r, v=v, fl=fl) for e, r in feats for v, fl in views], probe, lambda res: res['valid_acc'])
     return (ch.best['e'], ch.best['r'], ch.best['v'], ch.best['fl']), ch.result
 
@@ -564,7 +576,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views,
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views, probe_cs=list(PROBE_C) if PROBE_C else None,
                per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])) if walls['simclr'] else None)
 
 if args.part in ('fewshot', 'all'):
