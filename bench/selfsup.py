@@ -35,6 +35,10 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 22 (bench/README.md, "Session 22 run"): one more view candidate, --views gentle (session 18's silhouette views made
+gentler again: crops from 80% of the area, rotation 5, warp 0.05), pretrained for every seed and chosen against session 21's
+silhouette run as session 18 chose: on seed 0's VALID probe, the mean of the 1% and 10% budgets; the supervised candidates are
+session 21's, read back from --ckpt-dir (the same label draws), so the comparison stays paired.
 Session 21 (bench/README.md, "Session 21 run"): one more readout chosen on valid, 'multi7' (every conv block's map pooled to at
 most 7 x 7, concatenated: 1,464 numbers at width 8, against 'multi''s 504), and C = 0.001 added to the probes' C candidates
 (--probe-cs; the pixel baseline gets the same), because on a seed-0 valid pilot the wider readout chose C = 0.01, the edge.
@@ -200,11 +204,12 @@ p.add_argument('--probe-views', default='0',
 p.add_argument('--no-simclr', dest='simclr', action='store_false',
                help="part ssl: skip SimCLR (its rows and JSON keys stay empty / null; session 10's 300-epoch run, for time)")
 p.add_argument('--fracs', default='0.01,0.1,1.0', help='part ssl: the label budgets (shares of the train labels)')
-p.add_argument('--views', choices=('digit', 'flip', 'silhouette'), default='digit',
+p.add_argument('--views', choices=('digit', 'flip', 'silhouette', 'gentle'), default='digit',
                help="part ssl (session 18): the pretraining's two views. 'digit': dlwalk.ssl.view_transforms (resized crop from 35%% of "
                     "the area, rotation 15, warp 0.15, erasing; no flips: a mirrored digit is another digit); 'flip': the same with "
                     "horizontal flips (an animal facing left is the same animal); 'silhouette': flips, gentler crops (from 60%% of the "
-                    "area), rotation 10, warp 0.1 and no erasing (for a filled outline the outline is the class)")
+                    "area), rotation 10, warp 0.1 and no erasing (for a filled outline the outline is the class); 'gentle' (session 22): "
+                    "the silhouette views made gentler again, crops from 80%% of the area, rotation 5, warp 0.05")
 p.add_argument('--sup-flip', action='store_true',
                help="part ssl (session 18): the supervised CNN's grid also tries its augmentation with horizontal flips, chosen on "
                     "valid with epochs and rate (the baseline gets the flips the views get)")
@@ -425,6 +430,7 @@ def ssl_views(kind):
     "The pretraining's view transforms for --views `kind` (None: dlwalk.ssl.view_transforms' defaults)."
     if kind == 'digit': return None
     if kind == 'flip': return view_transforms(28, flip=True)
+    if kind == 'gentle': return view_transforms(28, min_scale=0.8, flip=True, max_rotate=5., max_warp=0.05, erase=0.)
     return view_transforms(28, min_scale=0.6, flip=True, max_rotate=10., max_warp=0.1, erase=0.)  # silhouette
 
 def _pretrain(method, seed, lambd, proj):
