@@ -35,7 +35,7 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
-Session 22 (bench/README.md, "Session 22 run"): one more view candidate, --views gentle (session 18's silhouette views made
+Session 22 (bench/README.md, "Session 22"): one more view candidate, --views gentle (session 18's silhouette views made
 gentler again: crops from 80% of the area, rotation 5, warp 0.05), pretrained for every seed and chosen against session 21's
 silhouette run as session 18 chose: on seed 0's VALID probe, the mean of the 1% and 10% budgets; the supervised candidates are
 session 21's, read back from --ckpt-dir (the same label draws), so the comparison stays paired.
