@@ -9,7 +9,7 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
    (projector PROJ-PROJ, lambda = 1/PROJ: the lambda ~ 1/projector-dimension scaling; or, with --bt-grid, the (lambda,
    projector width) candidate whose linear probe is best on VALID at seed 0 (mean of the 1% and 10% label budgets' valid
    accuracies, each at its best snapshot), then fixed for every seed) and SimCLR (NT-Xent, tau 0.5, projector PROJ-PROJ), the same encoder (`small_encoder(width=WIDTH)`, dlwalk's scratch CNN body), the same views
-   (`view_transforms`: resized crop, rotation, warp, erasing; no flips; other views with --views), batch 128, AdamW, one-cycle at 3e-3, EPOCHS epochs
+   (`view_transforms`: resized crop, rotation, warp, erasing; no flips; other views with --views), batch 128, AdamW, one-cycle at 3e-3 (--ssl-lr), EPOCHS epochs
    each: equal epochs; wall time of each is reported beside it. The encoder is kept at SNAPSHOTS evenly spaced epochs of
    that run (e.g. 10, 20, 30 of 30); which snapshot is used (= how many pretraining epochs) is chosen on VALID, per label
    budget, by the linear probe's valid accuracy (for the few-shot part: by 5-way nearest-centroid accuracy on valid
@@ -158,6 +158,8 @@ p.add_argument('--features', default=None,
                help='a .npz cache of the Barlow Twins features per seed: the first part that pretrains writes it, a later run '
                     '(same data, epochs, width) reads it instead of pretraining again, so the parts can run as separate processes')
 p.add_argument('--proj', type=int, default=1024, help="the projector's widths (two layers of this many units)")
+p.add_argument('--ssl-lr', type=float, default=3e-3,
+               help="the pretraining's peak learning rate (fit_one_cycle, Adam; both methods). Session 24: 1e-3 and 1e-2 tried on Animal MNIST")
 p.add_argument('--lambd', type=float, default=None, help="Barlow Twins' off-diagonal weight; default 1/proj (the lambda ~ 1/D scaling)")
 p.add_argument('--bt-grid', default=None,
                help="Barlow Twins' (lambda, projector width) candidates as 'lambd:proj,lambd:proj,...', chosen on seed 0's VALID linear probe "
@@ -242,7 +244,7 @@ def combine(logs):
         if len(sd) != 1: raise SystemExit(f"--combine: {fn} is not a one-seed run (seeds {sd}); run part ssl with --only-seeds S")
         seeds += sd
     if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
-    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip', 'probe_cs')
+    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip', 'probe_cs', 'ssl_lr')
     for k in same:
         if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
     fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
@@ -385,7 +387,8 @@ _cache = {}  # cache keys -> arrays (features and encoder weights of each snapsh
 def _cache_key(method, seed, lambd=None, proj=None):
     lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
     views = '' if args.views == 'digit' else f"_v{args.views}"  # 'digit' (the default) keeps the names of sessions 5-17's files
-    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}_s{seed}"
+    lr = '' if args.ssl_lr == 3e-3 else f"_lr{args.ssl_lr:g}"  # the default rate keeps the names of sessions 5-23's files
+    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}{lr}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
 
@@ -447,7 +450,7 @@ def _pretrain(method, seed, lambd, proj):
     learn = ssl_learner(dls, method, encoder=small_encoder(1, width=args.width), sizes=(proj, proj), lambd=lambd, cbs=[snap] + cbs,
                         tfms=ssl_views(args.views))
     learn.remove_cb(ProgressCallback)
-    with learn.no_logging(): learn.fit_one_cycle(args.epochs, 3e-3)
+    with learn.no_logging(): learn.fit_one_cycle(args.epochs, args.ssl_lr)
     wall = snap.wall
     m = dls.vision_meta
     norm = lambda idx: array_test_dl(dls, X[idx], y[idx]).dataset.x  # the images prepared as in pretraining
@@ -582,7 +585,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views, probe_cs=list(PROBE_C) if PROBE_C else None,
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views, probe_cs=list(PROBE_C) if PROBE_C else None, ssl_lr=args.ssl_lr,
                per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])) if walls['simclr'] else None)
 
 if args.part in ('fewshot', 'all'):
