@@ -159,7 +159,7 @@ p.add_argument('--features', default=None,
                     '(same data, epochs, width) reads it instead of pretraining again, so the parts can run as separate processes')
 p.add_argument('--proj', type=int, default=1024, help="the projector's widths (two layers of this many units)")
 p.add_argument('--ssl-lr', type=float, default=3e-3,
-               help="the pretraining's peak learning rate (fit_one_cycle, Adam; both methods). Session 24: 1e-3 and 1e-2 tried on Animal MNIST")
+               help="the pretraining's peak learning rate (fit_one_cycle, AdamW; both methods). Session 24: 1e-3 and 1e-2 tried on Animal MNIST")
 p.add_argument('--lambd', type=float, default=None, help="Barlow Twins' off-diagonal weight; default 1/proj (the lambda ~ 1/D scaling)")
 p.add_argument('--bt-grid', default=None,
                help="Barlow Twins' (lambda, projector width) candidates as 'lambd:proj,lambd:proj,...', chosen on seed 0's VALID linear probe "
