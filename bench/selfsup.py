@@ -387,7 +387,7 @@ _cache = {}  # cache keys -> arrays (features and encoder weights of each snapsh
 def _cache_key(method, seed, lambd=None, proj=None):
     lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
     views = '' if args.views == 'digit' else f"_v{args.views}"  # 'digit' (the default) keeps the names of sessions 5-17's files
-    lr = '' if args.ssl_lr == 3e-3 else f"_lr{args.ssl_lr:g}"  # the default rate keeps the names of sessions 5-23's files
+    lr = '' if args.ssl_lr == p.get_default('ssl_lr') else f"_lr{args.ssl_lr:g}"  # the default rate keeps the names of sessions 5-23's files
     return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}{lr}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
