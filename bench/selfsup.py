@@ -223,6 +223,10 @@ p.add_argument('--ckpt-dir', default=None,
                     "after every epoch: weights, optimiser, schedule position, RNG states and the snapshots so far) and each "
                     "supervised candidate's weights with its valid accuracy; a killed run started again with the same arguments "
                     "goes on from there (session 15: runs longer than a session)")
+p.add_argument('--sup-only', action='store_true',
+               help="part ssl with --ckpt-dir: train (or read back) only the supervised grid's candidates of each seed and label budget "
+                    "(in --fracs' order), print each budget's valid choice, and stop: no pretraining, no test split read. A second "
+                    "process fills --ckpt-dir this way while the first pretrains (session 25); the first then reads the candidates back")
 p.add_argument('--smoke', action='store_true', help='reduced budget, to check the script runs')
 p.add_argument('--combine', nargs='+', default=None, metavar='LOG',
                help="part ssl run as one process per seed (--only-seeds S, output in LOG): combine their last JSON lines into one "
@@ -361,10 +365,13 @@ def _fit_cached(fn, make, epochs, lr):
         return learn, float(meta['valid_acc'])
     with learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=SkipValid())  # no valid pass after every epoch: only the last one's is used
     v = float(learn.validate()[1])
-    if fn: save_checkpoint(fn, learn, dict(valid_acc=v, epochs=epochs, lr=lr))
+    if fn:
+        os.makedirs(os.path.dirname(fn) or '.', exist_ok=True)  # a run that reads its pretraining back from --features never made the folder
+        save_checkpoint(fn, learn, dict(valid_acc=v, epochs=epochs, lr=lr))
     return learn, v
 
-def supervised(rows, seed):
+def supervised(rows, seed, test=True):
+    "The supervised CNN's grid, chosen on valid: `dict(setting=, valid_acc=, test_acc=)` (no test_acc, and the test split unread, with test=False)."
     def fit(epochs, lr, flip=False):
         def make():
             seed_everything(seed)
@@ -380,6 +387,7 @@ def supervised(rows, seed):
         print(f"seed {seed}: supervised grid ({len(rows)} labels): {n_read} of {len(grid)} candidates read from {args.ckpt_dir}", flush=True)
     ch = choose_on_valid(grid, fit, lambda r: r[1])
     l, v = ch.result
+    if not test: return dict(setting=ch.best, valid_acc=v)
     test_dl = array_test_dl(l.dls, X[s.test], yte)
     return dict(setting=ch.best, valid_acc=v, test_acc=float(l.validate(dl=test_dl)[1]))
 
@@ -520,6 +528,20 @@ import pandas as pd
 fmt = lambda v: f"{spread(v)[0]:.3f} +- {spread(v)[1]:.3f}" if len(v) >= 2 else '-'
 out = dict(bench='selfsup', data=args.data, part=args.part, seeds=args.seeds, seed_list=SEED_LIST, epochs=args.epochs, width=args.width, smoke=args.smoke, threads=args.threads)
 bt_feats = {}  # seed -> the Barlow Twins encoder's features of train/valid/test (part fewshot reuses them)
+
+if args.sup_only:  # session 25: the supervised grid alone, in a process of its own, into --ckpt-dir
+    if args.part != 'ssl' or not args.ckpt_dir: raise SystemExit('--sup-only needs --part ssl and --ckpt-dir (where the candidates are kept for the full run)')
+    rows_out = []
+    for seed in SEED_LIST:
+        for frac in FRACS:
+            rows = s.train[label_subset(ytr, frac, seed=seed)]
+            sp = supervised(rows, seed, test=False)
+            rows_out.append(dict(seed=seed, frac=frac, labels=len(rows), setting=str(sp['setting']), valid=sp['valid_acc']))
+            print(f"seed {seed}, {frac:.0%} labels ({len(rows)}): supervised width {args.width}, valid {sp['valid_acc']:.4f} ({sp['setting']}); load {load():.1f}", flush=True)
+    print(pd.DataFrame(rows_out).to_string(index=False))
+    print(json.dumps(dict(bench='selfsup', part='ssl', sup_only=True, data=args.data, width=args.width, sup_flip=args.sup_flip, sup_valid=rows_out,
+                          wall_s=round(time.time() - t_start, 1))))
+    raise SystemExit(0)
 
 if args.part in ('ssl', 'all'):
     res = {k: {f: [] for f in (0.01, 0.1, 1.0)} for k in ('bt_probe', 'simclr_probe', 'bt_knn', 'simclr_knn', 'sup', 'pixel_lr', 'bt_finetune')}
