@@ -35,6 +35,8 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 25 (bench/README.md, "Session 25"): --width 16 with session 24's recipe, seed 0 only, the 28 supervised candidates
+retrained at width 16 by a second process (--sup-only); rejected on valid (10% gap -0.017 against width 8's -0.012).
 Session 22 (bench/README.md, "Session 22"): one more view candidate, --views gentle (session 18's silhouette views made
 gentler again: crops from 80% of the area, rotation 5, warp 0.05), pretrained for every seed and chosen against session 21's
 silhouette run as session 18 chose: on seed 0's VALID probe, the mean of the 1% and 10% budgets; the supervised candidates are
@@ -135,7 +137,7 @@ Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
                                [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
                                [--probe-readout gap,flat,multi] [--probe-views 0,8,32,64] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
-                               [--ckpt-dir DIR] [--views digit|flip|silhouette] [--sup-flip] [--probe-flip]
+                               [--ckpt-dir DIR [--sup-only]] [--views digit|flip|silhouette|gentle] [--sup-flip] [--probe-flip] [--ssl-lr 3e-3]
        python bench/selfsup.py --combine log0.log log1.log log2.log   (one JSON line from per-seed part ssl runs)
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
