@@ -275,6 +275,7 @@ def combine(logs):
 
 if args.combine: combine(args.combine); raise SystemExit(0)
 torch.set_num_threads(args.threads)
+if args.ckpt_dir: os.makedirs(args.ckpt_dir, exist_ok=True)  # once, for the pretraining's checkpoints and the supervised candidates alike (a run that reads its pretraining back from --features still saves candidates)
 if args.smoke: args.seeds, args.epochs, args.snapshots, args.proto_epochs = 2, 2, 2, 2
 LAMBD = args.lambd if args.lambd is not None else 1 / args.proj
 BT_GRID = [(float(a), int(b)) for a, b in (c.split(':') for c in args.bt_grid.split(','))] if args.bt_grid else [(LAMBD, args.proj)]
@@ -367,9 +368,7 @@ def _fit_cached(fn, make, epochs, lr):
         return learn, float(meta['valid_acc'])
     with learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=SkipValid())  # no valid pass after every epoch: only the last one's is used
     v = float(learn.validate()[1])
-    if fn:
-        os.makedirs(os.path.dirname(fn) or '.', exist_ok=True)  # a run that reads its pretraining back from --features never made the folder
-        save_checkpoint(fn, learn, dict(valid_acc=v, epochs=epochs, lr=lr))
+    if fn: save_checkpoint(fn, learn, dict(valid_acc=v, epochs=epochs, lr=lr))
     return learn, v
 
 def supervised(rows, seed, test=True):
@@ -452,7 +451,6 @@ def _pretrain(method, seed, lambd, proj):
     snap, cbs = Snapshots(SNAPS), []
     if args.ckpt_dir:  # resumable: a checkpoint after every epoch; a killed run goes on from its last one
         from dlwalk.train import CheckpointCallback, load_checkpoint
-        os.makedirs(args.ckpt_dir, exist_ok=True)
         ck = os.path.join(args.ckpt_dir, f"{_cache_key(method, seed, lambd, proj)}.safetensors")
         resume = load_checkpoint(ck) if os.path.exists(ck) else None
         if resume: print(f"seed {seed}: {method} resumes from {ck} after epoch {resume[0]['epoch'] + 1} of {args.epochs}", flush=True)
