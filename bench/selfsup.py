@@ -35,6 +35,8 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
      choice of augmented views as the probes (the baseline gets the same care).
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
+Session 26 (bench/README.md, "Session 26"): --ssl-pool pretrains on a share of the train images (the seed's labelled rows
+always in it) with the same number of steps, to measure how the probe scales with the unlabelled pool; seed 0, valid only.
 Session 25 (bench/README.md, "Session 25"): --width 16 with session 24's recipe, seed 0 only, the 28 supervised candidates
 retrained at width 16 by a second process (--sup-only); rejected on valid (10% gap -0.017 against width 8's -0.012).
 Session 22 (bench/README.md, "Session 22"): one more view candidate, --views gentle (session 18's silhouette views made
@@ -162,6 +164,10 @@ p.add_argument('--features', default=None,
 p.add_argument('--proj', type=int, default=1024, help="the projector's widths (two layers of this many units)")
 p.add_argument('--ssl-lr', type=float, default=3e-3,
                help="the pretraining's peak learning rate (fit_one_cycle, AdamW; both methods). Session 24: 1e-3 and 1e-2 tried on Animal MNIST")
+p.add_argument('--ssl-pool', type=float, default=1.0,
+               help="part ssl: the share of the TRAIN images the pretraining sees (session 26: how the probe scales with the unlabelled "
+                    "pool); the pool always holds the seed's 1%% and 10%% labelled rows, the rest drawn at random (seeded). Give "
+                    "--epochs / share to keep the number of steps. The probes, baselines and label draws are unchanged")
 p.add_argument('--lambd', type=float, default=None, help="Barlow Twins' off-diagonal weight; default 1/proj (the lambda ~ 1/D scaling)")
 p.add_argument('--bt-grid', default=None,
                help="Barlow Twins' (lambda, projector width) candidates as 'lambd:proj,lambd:proj,...', chosen on seed 0's VALID linear probe "
@@ -250,7 +256,7 @@ def combine(logs):
         if len(sd) != 1: raise SystemExit(f"--combine: {fn} is not a one-seed run (seeds {sd}); run part ssl with --only-seeds S")
         seeds += sd
     if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
-    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip', 'probe_cs', 'ssl_lr')
+    same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip', 'probe_cs', 'ssl_lr', 'ssl_pool')
     for k in same:
         if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
     fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
@@ -278,6 +284,7 @@ torch.set_num_threads(args.threads)
 if args.ckpt_dir: os.makedirs(args.ckpt_dir, exist_ok=True)  # once, for the pretraining's checkpoints and the supervised candidates alike (a run that reads its pretraining back from --features still saves candidates)
 if args.smoke: args.seeds, args.epochs, args.snapshots, args.proto_epochs = 2, 2, 2, 2
 LAMBD = args.lambd if args.lambd is not None else 1 / args.proj
+if not 0 < args.ssl_pool <= 1: raise SystemExit(f"--ssl-pool: a share of the train images in (0, 1], got {args.ssl_pool:g}")
 BT_GRID = [(float(a), int(b)) for a, b in (c.split(':') for c in args.bt_grid.split(','))] if args.bt_grid else [(LAMBD, args.proj)]
 SNAPS = sorted({max(1, round(args.epochs * (i + 1) / args.snapshots)) for i in range(args.snapshots)})  # pretraining epochs at which the encoder is kept
 
@@ -397,6 +404,7 @@ def _cache_key(method, seed, lambd=None, proj=None):
     lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
     views = '' if args.views == 'digit' else f"_v{args.views}"  # 'digit' (the default) keeps the names of sessions 5-17's files
     lr = '' if args.ssl_lr == p.get_default('ssl_lr') else f"_lr{args.ssl_lr:g}"  # the default rate keeps the names of sessions 5-23's files
+    if args.ssl_pool != 1: lr += f"_pool{args.ssl_pool:g}"  # the whole train split keeps the names of sessions 5-25's files
     return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}{lr}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
@@ -445,9 +453,19 @@ def ssl_views(kind):
     if kind == 'gentle': return view_transforms(28, min_scale=0.8, flip=True, max_rotate=5., max_warp=0.05, erase=0.)
     return view_transforms(28, min_scale=0.6, flip=True, max_rotate=10., max_warp=0.1, erase=0.)  # silhouette
 
+def ssl_pool_rows(seed):
+    "--ssl-pool: the train rows the pretraining sees, the seed's 1% and 10% labelled rows and a seeded random draw of the others."
+    n = round(args.ssl_pool * len(s.train))
+    lab = np.union1d(label_subset(ytr, 0.01, seed=seed), label_subset(ytr, 0.1, seed=seed))
+    if n < len(lab): raise SystemExit(f"--ssl-pool {args.ssl_pool:g} is {n} images, fewer than the {len(lab)} labelled ones; give a larger share")
+    rest = np.setdiff1d(np.arange(len(s.train)), lab)
+    keep = np.union1d(lab, np.random.default_rng(10_000 + seed).choice(rest, n - len(lab), replace=False))
+    return s.train[keep]
+
 def _pretrain(method, seed, lambd, proj):
     seed_everything(seed)
-    dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
+    if args.ssl_pool == 1: dls = image_set_dls(args.data, size=28, bs=128, aug=False, device='cpu')
+    else: dls = array_dls(X, y, ssl_pool_rows(seed), s.valid, size=28, bs=128, aug=False, device='cpu')  # normalised with the pool's statistics
     snap, cbs = Snapshots(SNAPS), []
     if args.ckpt_dir:  # resumable: a checkpoint after every epoch; a killed run goes on from its last one
         from dlwalk.train import CheckpointCallback, load_checkpoint
@@ -607,7 +625,7 @@ if args.part in ('ssl', 'all'):
                simclr_probe_acc_1pct=m('simclr_probe', 0.01), simclr_probe_acc_10pct=m('simclr_probe', 0.1),
                bt_probe_acc_100pct=m('bt_probe', 1.0), simclr_probe_acc_100pct=m('simclr_probe', 1.0), sup_acc_100pct=m('sup', 1.0),
                bt_knn_acc_10pct=m('bt_knn', 0.1), bt_finetune_acc_1pct=m('bt_finetune', 0.01), bt_finetune_acc_10pct=m('bt_finetune', 0.1),
-               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views, probe_cs=list(PROBE_C) if PROBE_C else None, ssl_lr=args.ssl_lr,
+               proj=bt_cfg[1], lambd=bt_cfg[0], probe_readouts=list(READOUTS), probe_views=list(VIEWS), sup_grid=SUP_GRID, sup_flip=args.sup_flip, probe_flip=args.probe_flip, views=args.views, probe_cs=list(PROBE_C) if PROBE_C else None, ssl_lr=args.ssl_lr, ssl_pool=args.ssl_pool,
                per_seed={k: {f"{f:g}": v[f] for f in FRACS} for k, v in res.items()}, bt_grid=grid_rows, simclr_proj=args.proj, snapshots=SNAPS, bt_pretrain_s=float(np.median(walls['bt'])), simclr_pretrain_s=float(np.median(walls['simclr'])) if walls['simclr'] else None)
 
 if args.part in ('fewshot', 'all'):
