@@ -36,7 +36,8 @@ Data: `mnist_5k` (dlwalk.data: 5,000 MNIST digits, 28x28) on its fixed split (`d
    - `bt_finetune` (1% and 10%): the `sup` CNN with its conv body started from the chosen Barlow Twins snapshot (same
      normalisation as pretraining), fine-tuned end to end on the labelled rows, with the same grid SUP_GRID chosen on valid.
 Session 26 (bench/README.md, "Session 26"): --ssl-pool pretrains on a share of the train images (the seed's labelled rows
-always in it) with the same number of steps, to measure how the probe scales with the unlabelled pool; seed 0, valid only.
+always in it) with the same number of steps, to measure how the probe scales with the unlabelled pool: 25% at seeds 0-2
+(50% at seed 0) against session 24's 100%, valid only; the probe does not move (10%: -0.001 for 4 times the pool).
 Session 25 (bench/README.md, "Session 25"): --width 16 with session 24's recipe, seed 0 only, the 28 supervised candidates
 retrained at width 16 by a second process (--sup-only); rejected on valid (10% gap -0.017 against width 8's -0.012).
 Session 22 (bench/README.md, "Session 22"): one more view candidate, --views gentle (session 18's silhouette views made
@@ -258,7 +259,8 @@ def combine(logs):
     if len(set(seeds)) != len(seeds) or len(seeds) < 2: raise SystemExit(f"--combine: need >= 2 runs of different seeds, got seeds {seeds}")
     same = ('data', 'part', 'epochs', 'width', 'smoke', 'proj', 'lambd', 'probe_readouts', 'probe_views', 'sup_grid', 'snapshots', 'views', 'sup_flip', 'probe_flip', 'probe_cs', 'ssl_lr', 'ssl_pool')
     for k in same:
-        if len({json.dumps(j.get(k)) for j in runs}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {[j.get(k) for j in runs]}")
+        got = [j.get(k, 1.0 if k == 'ssl_pool' else None) for j in runs]  # logs before session 26 lack ssl_pool: the whole train split
+        if len({json.dumps(g) for g in got}) > 1: raise SystemExit(f"--combine: the runs differ in {k}: {got}")
     fracs = sorted({f for j in runs for f, v in j['per_seed']['bt_probe'].items() if v}, key=float)
     tag = lambda f: f"{float(f) * 100:g}pct"
     per = {k: {f: sum((j['per_seed'][k].get(f, []) for j in runs), []) for f in fracs} for k in runs[0]['per_seed']}
