@@ -140,7 +140,7 @@ Usage: python bench/selfsup.py [--part ssl|fewshot|all] [--data mnist_5k|animal_
                                [--proj 1024] [--lambd 1/proj] [--snapshots 4] [--proto-epochs 20] [--no-finetune]
                                [--bt-grid LAMBD:PROJ,...] [--proto-init supervised|none] [--fs-classes digits|mixed] [--features FILE.npz] [--threads 1] [--smoke]
                                [--probe-readout gap,flat,multi] [--probe-views 0,8,32,64] [--proto-bt-start] [--proto-ssl 0,1e-3] [--only-seeds 0,1] [--no-simclr]
-                               [--ckpt-dir DIR [--sup-only]] [--views digit|flip|silhouette|gentle] [--sup-flip] [--probe-flip] [--ssl-lr 3e-3]
+                               [--ckpt-dir DIR [--sup-only]] [--views digit|flip|silhouette|gentle] [--sup-flip] [--probe-flip] [--ssl-lr 3e-3] [--ssl-pool 1]
        python bench/selfsup.py --combine log0.log log1.log log2.log   (one JSON line from per-seed part ssl runs)
   --features: the Barlow Twins features of each seed cached in FILE.npz (written atomically by the first run that
     pretrains, read by a later one with the same settings; with each snapshot's conv weights, for fine-tuning), so `--part ssl` then `--part fewshot` as two
@@ -406,8 +406,8 @@ def _cache_key(method, seed, lambd=None, proj=None):
     lambd, proj = (LAMBD if lambd is None else lambd), (args.proj if proj is None else proj)
     views = '' if args.views == 'digit' else f"_v{args.views}"  # 'digit' (the default) keeps the names of sessions 5-17's files
     lr = '' if args.ssl_lr == p.get_default('ssl_lr') else f"_lr{args.ssl_lr:g}"  # the default rate keeps the names of sessions 5-23's files
-    if args.ssl_pool != 1: lr += f"_pool{args.ssl_pool:g}"  # the whole train split keeps the names of sessions 5-25's files
-    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}{lr}_s{seed}"
+    pool = '' if args.ssl_pool == 1 else f"_pool{args.ssl_pool:g}"  # the whole train split keeps the names of sessions 5-25's files
+    return f"{args.data}_{method}_e{args.epochs}_w{args.width}_p{proj}_l{lambd:.6g}_n{args.snapshots}{views}{lr}{pool}_s{seed}"
 if args.features and os.path.exists(args.features):
     with np.load(args.features) as z: _cache.update({k: z[k] for k in z.files})
 
